@@ -1,0 +1,13 @@
+//! AWS adapters: one small module per service behind the common [`TagStore`] trait, plus the SDK setup
+//! (credentials, region, endpoint, retries — all from the AWS SDK's standard chain, so `AWS_ENDPOINT_URL` works).
+
+pub mod counter;
+pub mod dynamodb;
+pub mod ec2;
+pub mod error;
+pub mod rds;
+mod store;
+
+pub use counter::CallCounter;
+pub use error::AdapterError;
+pub use store::{Aws, TagStore};

@@ -1,0 +1,60 @@
+//! RDS DB instances: ListTagsForResource / AddTagsToResource on the instance ARN.
+
+use aws_config::SdkConfig;
+use aws_sdk_rds::Client;
+use superwerker_backup_domain::{ResourceRef, Tag};
+
+use crate::{AdapterError, CallCounter, TagStore};
+
+const NOT_READY: &[&str] = &["DBInstanceNotFound", "DBInstanceNotFoundFault"];
+
+#[derive(Clone, Debug)]
+pub struct Rds {
+    pub client: Client,
+}
+
+impl Rds {
+    pub fn new(sdk: &SdkConfig, calls: &CallCounter) -> Self {
+        let config = aws_sdk_rds::config::Builder::from(sdk)
+            .interceptor(calls.clone())
+            .build();
+        Rds {
+            client: Client::from_conf(config),
+        }
+    }
+}
+
+impl TagStore for Rds {
+    async fn read_tags(&self, resource: &ResourceRef) -> Result<Vec<Tag>, AdapterError> {
+        let arn = resource.arn.to_string();
+        let out = self
+            .client
+            .list_tags_for_resource()
+            .resource_name(&arn)
+            .send()
+            .await
+            .map_err(|e| AdapterError::from_sdk("RDS.ListTagsForResource", &arn, e.into_service_error(), NOT_READY))?;
+        Ok(out
+            .tag_list()
+            .iter()
+            .map(|t| Tag::new(t.key().unwrap_or_default(), t.value().unwrap_or_default()))
+            .collect())
+    }
+
+    async fn add_tag(&self, resource: &ResourceRef, tag: &Tag) -> Result<(), AdapterError> {
+        let arn = resource.arn.to_string();
+        self.client
+            .add_tags_to_resource()
+            .resource_name(&arn)
+            .tags(
+                aws_sdk_rds::types::Tag::builder()
+                    .key(&tag.key)
+                    .value(&tag.value)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| AdapterError::from_sdk("RDS.AddTagsToResource", &arn, e.into_service_error(), NOT_READY))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,490 @@
+//! CloudTrail "AWS API Call via CloudTrail" events → what to do.
+//!
+//! `classify` reads an EventBridge event (envelope fields + the CloudTrail record in `detail`) and answers one of:
+//! ignore it (not an event we handle), skip it (the call failed, or the request already set our key), or check the
+//! resource's current tags. Malformed input for a handled event is an error that says what is wrong; an event for
+//! another account or region than ours is refused unless configuration allows it.
+
+use serde::Serialize;
+use serde_json::Value;
+use thiserror::Error;
+
+use crate::arn::{check_account, partition_for_region, Arn, ArnError};
+use crate::catalog::{handled_event, HandledEvent, RequestTagsAt, ResourceKind};
+use crate::tags::{value_of, Tag};
+
+/// The EventBridge `detail-type` of CloudTrail management events.
+pub const CLOUDTRAIL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
+
+/// The resource an event created.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ResourceRef {
+    pub kind: ResourceKind,
+    /// The id the service's own API uses (table name, volume id, DB instance identifier).
+    pub id: String,
+    #[serde(serialize_with = "serialize_display")]
+    pub arn: Arn,
+}
+
+fn serialize_display<S: serde::Serializer>(arn: &Arn, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(arn)
+}
+
+impl ResourceRef {
+    /// A reference from an ARN of the given kind, checking the ARN's shape.
+    pub fn from_arn(kind: ResourceKind, arn: Arn) -> Result<ResourceRef, String> {
+        if arn.service != kind.arn_service() {
+            return Err(format!("service {:?} is not {:?}", arn.service, kind.arn_service()));
+        }
+        let expected_partition = partition_for_region(&arn.region).map_err(|e| e.to_string())?;
+        if arn.partition != expected_partition {
+            return Err(format!(
+                "partition {:?} does not match region {:?} (expected {expected_partition:?})",
+                arn.partition, arn.region
+            ));
+        }
+        check_account(&arn.account).map_err(|e| e.to_string())?;
+        let id = kind
+            .id_in_arn_resource(&arn.resource)
+            .ok_or_else(|| format!("resource {:?} is not a valid {}", arn.resource, kind.label()))?
+            .to_owned();
+        Ok(ResourceRef { kind, id, arn })
+    }
+
+    pub fn region(&self) -> &str {
+        &self.arn.region
+    }
+}
+
+/// Why an event is skipped without any AWS call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum SkipReason {
+    /// The API call failed (`errorCode` is set): nothing was created.
+    FailedCall { error_code: String },
+    /// The creation request already set our key: that value stands.
+    TaggedAtCreation { value: String },
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SkipReason::FailedCall { error_code } => {
+                write!(f, "the API call failed ({error_code}); nothing was created")
+            }
+            SkipReason::TaggedAtCreation { value } => write!(f, "the creation request set the key (value {value:?})"),
+        }
+    }
+}
+
+/// What to do with one event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Classification {
+    /// Not an event this service handles: answered `ignored`, not an error.
+    Ignored { reason: String },
+    /// A handled event that needs no AWS call.
+    Skip {
+        event: &'static HandledEvent,
+        resource: Option<ResourceRef>,
+        reason: SkipReason,
+    },
+    /// Read the resource's tags and add ours if the key is absent.
+    Check {
+        event: &'static HandledEvent,
+        resource: ResourceRef,
+    },
+}
+
+/// Malformed or refused input. Every message names the event and what is wrong.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum EventError {
+    #[error("the event has no `detail` object (is this an EventBridge event?)")]
+    NoDetail,
+    #[error("CloudTrail event: missing or empty field `{field}`")]
+    MissingEnvelopeField { field: &'static str },
+    #[error("{event}: missing field: none of {fields} is present")]
+    Missing { event: &'static str, fields: String },
+    #[error("{event}: field `{field}` has the wrong type (expected {expected})")]
+    WrongType {
+        event: &'static str,
+        field: String,
+        expected: &'static str,
+    },
+    #[error("{event}: invalid {what} {value:?}: {why}")]
+    Invalid {
+        event: &'static str,
+        what: &'static str,
+        value: String,
+        why: String,
+    },
+    #[error("{event}: {what} disagree: {a:?} vs {b:?}")]
+    Inconsistent {
+        event: &'static str,
+        what: &'static str,
+        a: String,
+        b: String,
+    },
+    #[error(
+        "refused: {event} for account {account} but this function serves account {own}; \
+         allow it with SUPERWERKER_BACKUP_ALLOWED_ACCOUNTS"
+    )]
+    ForeignAccount {
+        event: &'static str,
+        account: String,
+        own: String,
+    },
+    #[error(
+        "refused: {event} for region {region} but this function serves region {own}; \
+         allow it with SUPERWERKER_BACKUP_ALLOWED_REGIONS"
+    )]
+    ForeignRegion {
+        event: &'static str,
+        region: String,
+        own: String,
+    },
+}
+
+/// Which accounts and regions this function acts for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventScope {
+    pub own_account: String,
+    pub own_region: String,
+    pub extra_accounts: Allow,
+    pub extra_regions: Allow,
+}
+
+/// An allow-list from configuration: empty, `*` for any, or a comma-separated list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Allow {
+    Any,
+    Only(Vec<String>),
+}
+
+impl Allow {
+    pub fn parse(spec: Option<&str>) -> Allow {
+        match spec.map(str::trim) {
+            Some("*") => Allow::Any,
+            Some(list) => Allow::Only(
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+            None => Allow::Only(Vec::new()),
+        }
+    }
+
+    fn allows(&self, value: &str) -> bool {
+        match self {
+            Allow::Any => true,
+            Allow::Only(list) => list.iter().any(|v| v == value),
+        }
+    }
+}
+
+impl EventScope {
+    /// Only the function's own account and region.
+    pub fn own(account: impl Into<String>, region: impl Into<String>) -> EventScope {
+        EventScope {
+            own_account: account.into(),
+            own_region: region.into(),
+            extra_accounts: Allow::Only(Vec::new()),
+            extra_regions: Allow::Only(Vec::new()),
+        }
+    }
+
+    fn check(&self, event: &'static HandledEvent, arn: &Arn) -> Result<(), EventError> {
+        if arn.account != self.own_account && !self.extra_accounts.allows(&arn.account) {
+            return Err(EventError::ForeignAccount {
+                event: event.event_name,
+                account: arn.account.clone(),
+                own: self.own_account.clone(),
+            });
+        }
+        if arn.region != self.own_region && !self.extra_regions.allows(&arn.region) {
+            return Err(EventError::ForeignRegion {
+                event: event.event_name,
+                region: arn.region.clone(),
+                own: self.own_region.clone(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The EventBridge envelope fields `classify` reads, and the CloudTrail record (`detail`).
+#[derive(Clone, Copy, Debug)]
+pub struct EventInput<'a> {
+    pub detail_type: &'a str,
+    pub source: &'a str,
+    pub account: Option<&'a str>,
+    pub region: Option<&'a str>,
+    pub detail: &'a Value,
+}
+
+impl<'a> EventInput<'a> {
+    /// Reads the envelope fields from a whole EventBridge event as JSON.
+    pub fn from_envelope(event: &'a Value) -> Result<EventInput<'a>, EventError> {
+        let text = |field: &'static str| event.get(field).and_then(Value::as_str);
+        Ok(EventInput {
+            detail_type: text("detail-type").ok_or(EventError::MissingEnvelopeField { field: "detail-type" })?,
+            source: text("source").ok_or(EventError::MissingEnvelopeField { field: "source" })?,
+            account: text("account"),
+            region: text("region"),
+            detail: event.get("detail").ok_or(EventError::NoDetail)?,
+        })
+    }
+}
+
+/// Classifies one event. Never panics; no I/O.
+pub fn classify(input: &EventInput<'_>, scope: &EventScope, key: &str) -> Result<Classification, EventError> {
+    if input.detail_type != CLOUDTRAIL_DETAIL_TYPE {
+        return Ok(Classification::Ignored {
+            reason: format!("detail-type {:?} is not handled", input.detail_type),
+        });
+    }
+    let detail = input.detail;
+    if !detail.is_object() {
+        return Err(EventError::NoDetail);
+    }
+    let field = |name: &'static str| -> Result<&str, EventError> {
+        detail
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or(EventError::MissingEnvelopeField { field: name })
+    };
+    let (event_source, event_name) = (field("eventSource")?, field("eventName")?);
+    let Some(event) = handled_event(event_source, event_name) else {
+        return Ok(Classification::Ignored {
+            reason: format!("{event_source} {event_name} is not a handled event"),
+        });
+    };
+    if input.source != event.eventbridge_source() {
+        return Err(EventError::Inconsistent {
+            event: event.event_name,
+            what: "EventBridge source and CloudTrail eventSource",
+            a: input.source.to_owned(),
+            b: event_source.to_owned(),
+        });
+    }
+
+    let region = field("awsRegion")?;
+    partition_for_region(region).map_err(|e| invalid(event, "awsRegion", region, e))?;
+    if let Some(envelope_region) = input.region.filter(|r| *r != region) {
+        return Err(EventError::Inconsistent {
+            event: event.event_name,
+            what: "envelope region and awsRegion",
+            a: envelope_region.to_owned(),
+            b: region.to_owned(),
+        });
+    }
+    let account = event_account(event, input)?;
+
+    // A failed call created nothing: skip before looking for an identity (responseElements is null then).
+    if let Some(code) = detail.get("errorCode").filter(|v| !v.is_null()) {
+        let error_code = code.as_str().map(str::to_owned).unwrap_or_else(|| code.to_string());
+        return Ok(Classification::Skip {
+            event,
+            resource: None,
+            reason: SkipReason::FailedCall { error_code },
+        });
+    }
+
+    let resource = identify(event, detail, region, &account)?;
+    scope.check(event, &resource.arn)?;
+
+    let tags = request_tags(event, detail)?;
+    if let Some(value) = value_of(&tags, key) {
+        return Ok(Classification::Skip {
+            event,
+            resource: Some(resource),
+            reason: SkipReason::TaggedAtCreation {
+                value: value.to_owned(),
+            },
+        });
+    }
+    Ok(Classification::Check { event, resource })
+}
+
+fn invalid(event: &'static HandledEvent, what: &'static str, value: &str, why: impl ToString) -> EventError {
+    EventError::Invalid {
+        event: event.event_name,
+        what,
+        value: value.chars().take(200).collect(),
+        why: why.to_string(),
+    }
+}
+
+/// The account the resource lives in: `recipientAccountId`, else the envelope's `account`, else the caller's.
+/// Where the record and the envelope both say, they must agree.
+fn event_account(event: &'static HandledEvent, input: &EventInput<'_>) -> Result<String, EventError> {
+    let detail = input.detail;
+    let recipient = match detail.get("recipientAccountId") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(_) => {
+            return Err(EventError::WrongType {
+                event: event.event_name,
+                field: "recipientAccountId".into(),
+                expected: "string",
+            })
+        }
+    };
+    if let (Some(r), Some(a)) = (recipient, input.account) {
+        if r != a {
+            return Err(EventError::Inconsistent {
+                event: event.event_name,
+                what: "envelope account and recipientAccountId",
+                a: a.to_owned(),
+                b: r.to_owned(),
+            });
+        }
+    }
+    let caller = detail.pointer("/userIdentity/accountId").and_then(Value::as_str);
+    let account = recipient.or(input.account).or(caller).ok_or(EventError::Missing {
+        event: event.event_name,
+        fields: "recipientAccountId, account (envelope), userIdentity.accountId".into(),
+    })?;
+    check_account(account).map_err(|e| invalid(event, "account", account, e))?;
+    Ok(account.to_owned())
+}
+
+/// The created resource: the ARN from the record where present (checked against the event's account and
+/// region), else built from the id in the event's partition.
+fn identify(
+    event: &'static HandledEvent,
+    detail: &Value,
+    region: &str,
+    account: &str,
+) -> Result<ResourceRef, EventError> {
+    if let Some((pointer, text)) = first_string(event, detail, event.arn_at)? {
+        let arn = Arn::parse(text).map_err(|e: ArnError| invalid(event, "ARN", text, e))?;
+        let resource = ResourceRef::from_arn(event.kind, arn)
+            .map_err(|why| invalid(event, "ARN", text, format!("{pointer}: {why}")))?;
+        for (what, a, b) in [
+            ("ARN region and awsRegion", &resource.arn.region, region),
+            ("ARN account and event account", &resource.arn.account, account),
+        ] {
+            if a != b {
+                return Err(EventError::Inconsistent {
+                    event: event.event_name,
+                    what,
+                    a: a.clone(),
+                    b: b.to_owned(),
+                });
+            }
+        }
+        return Ok(resource);
+    }
+    let Some((_, id)) = first_string(event, detail, event.id_at)? else {
+        let mut fields: Vec<String> = event.arn_at.iter().chain(event.id_at).map(|p| dotted(p)).collect();
+        fields.dedup();
+        return Err(EventError::Missing {
+            event: event.event_name,
+            fields: fields.join(", "),
+        });
+    };
+    if !event.kind.is_valid_id(id) {
+        return Err(invalid(
+            event,
+            "resource id",
+            id,
+            format!("not a valid {} identifier", event.kind.label()),
+        ));
+    }
+    let arn = Arn::build(event.kind.arn_service(), region, account, &event.kind.arn_resource(id))
+        .map_err(|e| invalid(event, "ARN parts", id, e))?;
+    let id = event.kind.id_in_arn_resource(&arn.resource).unwrap_or(id).to_owned();
+    Ok(ResourceRef {
+        kind: event.kind,
+        id,
+        arn,
+    })
+}
+
+/// `/a/b` → `a.b`, for messages.
+fn dotted(pointer: &str) -> String {
+    pointer.trim_start_matches('/').replace('/', ".")
+}
+
+/// The first non-empty string at one of `pointers`; a present value of another type is an error.
+fn first_string<'v>(
+    event: &'static HandledEvent,
+    detail: &'v Value,
+    pointers: &[&'static str],
+) -> Result<Option<(&'static str, &'v str)>, EventError> {
+    for pointer in pointers {
+        match detail.pointer(pointer) {
+            None | Some(Value::Null) => continue,
+            Some(Value::String(s)) if s.is_empty() => continue,
+            Some(Value::String(s)) => return Ok(Some((pointer, s))),
+            Some(_) => {
+                return Err(EventError::WrongType {
+                    event: event.event_name,
+                    field: dotted(pointer),
+                    expected: "string",
+                })
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The tags the creation request set, wherever this event carries them.
+pub fn request_tags(event: &'static HandledEvent, detail: &Value) -> Result<Vec<Tag>, EventError> {
+    match event.request_tags {
+        RequestTagsAt::TagList(pointer) => tag_list(event, detail.pointer(pointer), &dotted(pointer)),
+        RequestTagsAt::TagSpecifications { items, resource_type } => {
+            let Some(list) = array_at(event, detail.pointer(items), &dotted(items))? else {
+                return Ok(Vec::new());
+            };
+            let mut tags = Vec::new();
+            for (i, item) in list.iter().enumerate() {
+                if item.get("resourceType").and_then(Value::as_str) == Some(resource_type) {
+                    let field = format!("{}[{i}].tags", dotted(items));
+                    tags.extend(tag_list(event, item.get("tags"), &field)?);
+                }
+            }
+            Ok(tags)
+        }
+    }
+}
+
+fn array_at<'v>(
+    event: &'static HandledEvent,
+    v: Option<&'v Value>,
+    field: &str,
+) -> Result<Option<&'v Vec<Value>>, EventError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(a)) => Ok(Some(a)),
+        Some(_) => Err(EventError::WrongType {
+            event: event.event_name,
+            field: field.to_owned(),
+            expected: "array",
+        }),
+    }
+}
+
+/// `[{ "key": ..., "value": ... }]` (CloudTrail's lowercase; `Key`/`Value` tolerated).
+fn tag_list(event: &'static HandledEvent, v: Option<&Value>, field: &str) -> Result<Vec<Tag>, EventError> {
+    let Some(list) = array_at(event, v, field)? else {
+        return Ok(Vec::new());
+    };
+    list.iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let text = |a: &str, b: &str| t.get(a).or_else(|| t.get(b)).and_then(Value::as_str);
+            match (text("key", "Key"), text("value", "Value")) {
+                (Some(k), v) => Ok(Tag::new(k, v.unwrap_or(""))),
+                (None, _) => Err(EventError::WrongType {
+                    event: event.event_name,
+                    field: format!("{field}[{i}]"),
+                    expected: "an object with a string `key`",
+                }),
+            }
+        })
+        .collect()
+}

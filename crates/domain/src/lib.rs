@@ -1,0 +1,18 @@
+//! Pure domain rules of superwerker-backup.
+//!
+//! CloudTrail event → resource reference → tag decision, and the policy documents, defined once.
+//! This crate does no I/O and knows nothing of the AWS SDK: every rule here is unit-tested on plain data.
+
+pub mod arn;
+pub mod catalog;
+pub mod decision;
+pub mod event;
+pub mod settings;
+pub mod tags;
+
+pub use arn::{partition_for_region, Arn, ArnError};
+pub use catalog::{handled_event, HandledEvent, ResourceKind, HANDLED_EVENTS};
+pub use decision::{decide, TagDecision};
+pub use event::{classify, Classification, EventError, EventScope, ResourceRef, SkipReason, CLOUDTRAIL_DETAIL_TYPE};
+pub use settings::{SettingsError, TagSettings, DEFAULT_TAG_KEY, DEFAULT_TAG_VALUE, ENV_TAG_KEY, ENV_TAG_VALUE};
+pub use tags::Tag;

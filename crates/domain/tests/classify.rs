@@ -1,0 +1,406 @@
+//! `classify` on the real CloudTrail records in tests/fixtures/cloudtrail and on hand-made variants of them.
+
+use serde_json::{json, Value};
+use superwerker_backup_domain::event::{Allow, EventInput};
+use superwerker_backup_domain::{classify, Classification, EventError, EventScope, ResourceKind, SkipReason};
+
+const KEY: &str = "superwerker:backup";
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/../../tests/fixtures/cloudtrail/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Wraps a CloudTrail record in the EventBridge envelope AWS delivers it in.
+fn envelope(detail: Value) -> Value {
+    let source = detail["eventSource"]
+        .as_str()
+        .unwrap_or("x.amazonaws.com")
+        .trim_end_matches(".amazonaws.com")
+        .to_owned();
+    json!({
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": format!("aws.{source}"),
+        "account": detail["recipientAccountId"].clone(),
+        "time": "2026-11-26T07:00:00Z",
+        "region": detail["awsRegion"].clone(),
+        "resources": [],
+        "detail": detail,
+    })
+}
+
+/// The scope of the account and region the record itself names.
+fn own_scope(detail: &Value) -> EventScope {
+    EventScope::own(
+        detail["recipientAccountId"].as_str().unwrap(),
+        detail["awsRegion"].as_str().unwrap(),
+    )
+}
+
+fn run(event: &Value, scope: &EventScope) -> Result<Classification, EventError> {
+    let input = EventInput::from_envelope(event)?;
+    classify(&input, scope, KEY)
+}
+
+fn checked_arn(name: &str) -> (ResourceKind, String, String) {
+    let detail = fixture(name);
+    match run(&envelope(detail.clone()), &own_scope(&detail)) {
+        Ok(Classification::Check { resource, .. }) => (resource.kind, resource.id, resource.arn.to_string()),
+        other => panic!("{name}: expected Check, got {other:?}"),
+    }
+}
+
+#[test]
+fn every_real_fixture_of_a_handled_event_names_the_right_resource() {
+    let cases = [
+        (
+            "create-table.awsdocs.json",
+            ResourceKind::DynamoDbTable,
+            "Music",
+            "arn:aws:dynamodb:us-west-2:111122223333:table/Music",
+        ),
+        (
+            "create-volume.awsdocs-kms.json",
+            ResourceKind::EbsVolume,
+            "vol-13439757",
+            "arn:aws:ec2:us-east-1:123456789012:volume/vol-13439757",
+        ),
+        (
+            "create-volume.cloud-custodian.json",
+            ResourceKind::EbsVolume,
+            "vol-97c02b3e",
+            "arn:aws:ec2:us-east-1:101010101111:volume/vol-97c02b3e",
+        ),
+        (
+            "create-db-instance.awsdocs.json",
+            ResourceKind::RdsDbInstance,
+            "test-instance",
+            "arn:aws:rds:us-east-1:123456789012:db:test-instance",
+        ),
+        (
+            "create-db-instance.cloud-custodian.json",
+            ResourceKind::RdsDbInstance,
+            "onenessdb",
+            "arn:aws:rds:us-east-1:101010101111:db:onenessdb",
+        ),
+        (
+            "create-db-instance.elastic.json",
+            ResourceKind::RdsDbInstance,
+            "test-cloudtrail-event-instance-14340",
+            "arn:aws:rds:us-east-1:1010101010101:db:test-cloudtrail-event-instance-14340",
+        ),
+    ];
+    for (name, kind, id, arn) in cases {
+        assert_eq!(checked_arn(name), (kind, id.to_owned(), arn.to_owned()), "{name}");
+    }
+}
+
+#[test]
+fn fixtures_of_events_not_handled_yet_are_ignored_not_errors() {
+    for name in [
+        "controltower-create-managed-account.lambda-rust-runtime.json",
+        "run-instances.panther.json",
+        "create-db-cluster.sumologic.json",
+        "restore-db-instance-from-db-snapshot.panther-public.json",
+    ] {
+        let detail = fixture(name);
+        let scope = EventScope::own("123456789012", "us-east-1");
+        let event = envelope(detail);
+        assert!(
+            matches!(run(&event, &scope), Ok(Classification::Ignored { .. })),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn other_detail_types_are_ignored() {
+    let event = json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}});
+    let scope = EventScope::own("123456789012", "us-east-1");
+    assert!(matches!(run(&event, &scope), Ok(Classification::Ignored { .. })));
+}
+
+#[test]
+fn failed_calls_are_skipped_without_identity() {
+    let mut d = fixture("create-volume.awsdocs-kms.json");
+    d["errorCode"] = json!("Client.VolumeLimitExceeded");
+    d["errorMessage"] = json!("You have exceeded your maximum gp2 storage limit");
+    d["responseElements"] = Value::Null;
+    match run(&envelope(d.clone()), &own_scope(&d)).unwrap() {
+        Classification::Skip { reason, resource, .. } => {
+            assert_eq!(
+                reason,
+                SkipReason::FailedCall {
+                    error_code: "Client.VolumeLimitExceeded".into()
+                }
+            );
+            assert!(resource.is_none());
+        }
+        other => panic!("expected Skip, got {other:?}"),
+    }
+}
+
+fn expect_tagged_at_creation(d: Value, value: &str) {
+    match run(&envelope(d.clone()), &own_scope(&d)).unwrap() {
+        Classification::Skip { reason, resource, .. } => {
+            assert_eq!(reason, SkipReason::TaggedAtCreation { value: value.into() });
+            assert!(resource.is_some());
+        }
+        other => panic!("expected Skip, got {other:?}"),
+    }
+}
+
+#[test]
+fn tags_set_in_the_creation_request_are_honoured_for_each_type() {
+    let mut t = fixture("create-table.awsdocs.json");
+    t["requestParameters"]["tags"] = json!([{"key": "team", "value": "a"}, {"key": KEY, "value": "none"}]);
+    expect_tagged_at_creation(t, "none");
+
+    let mut v = fixture("create-volume.awsdocs-kms.json");
+    v["requestParameters"]["tagSpecificationSet"] =
+        json!({"items": [{"resourceType": "volume", "tags": [{"key": KEY, "value": "none"}]}]});
+    expect_tagged_at_creation(v, "none");
+
+    let mut r = fixture("create-db-instance.awsdocs.json");
+    r["requestParameters"]["tags"] = json!([{"key": KEY, "value": "daily"}]);
+    expect_tagged_at_creation(r, "daily");
+}
+
+#[test]
+fn a_tag_specification_for_another_resource_type_does_not_count() {
+    let mut v = fixture("create-volume.awsdocs-kms.json");
+    v["requestParameters"]["tagSpecificationSet"] =
+        json!({"items": [{"resourceType": "snapshot", "tags": [{"key": KEY, "value": "none"}]}]});
+    assert!(matches!(
+        run(&envelope(v.clone()), &own_scope(&v)),
+        Ok(Classification::Check { .. })
+    ));
+}
+
+#[test]
+fn other_tags_at_creation_still_need_a_check() {
+    let mut t = fixture("create-table.awsdocs.json");
+    t["requestParameters"]["tags"] = json!([{"key": "superwerker:backupx", "value": "none"}]);
+    assert!(matches!(
+        run(&envelope(t.clone()), &own_scope(&t)),
+        Ok(Classification::Check { .. })
+    ));
+}
+
+#[test]
+fn another_account_is_refused_unless_allowed() {
+    let d = fixture("create-volume.awsdocs-kms.json");
+    let mut scope = EventScope::own("999999999999", "us-east-1");
+    let err = run(&envelope(d.clone()), &scope).unwrap_err();
+    assert_eq!(
+        err,
+        EventError::ForeignAccount {
+            event: "CreateVolume",
+            account: "123456789012".into(),
+            own: "999999999999".into()
+        }
+    );
+    assert!(err.to_string().contains("SUPERWERKER_BACKUP_ALLOWED_ACCOUNTS"));
+    scope.extra_accounts = Allow::parse(Some("111111111111, 123456789012"));
+    assert!(matches!(
+        run(&envelope(d.clone()), &scope),
+        Ok(Classification::Check { .. })
+    ));
+    scope.extra_accounts = Allow::parse(Some("*"));
+    assert!(matches!(run(&envelope(d), &scope), Ok(Classification::Check { .. })));
+}
+
+#[test]
+fn another_region_is_refused_unless_allowed() {
+    let d = fixture("create-table.awsdocs.json");
+    let mut scope = EventScope::own("111122223333", "eu-central-1");
+    assert!(matches!(
+        run(&envelope(d.clone()), &scope),
+        Err(EventError::ForeignRegion { .. })
+    ));
+    scope.extra_regions = Allow::parse(Some("us-west-2"));
+    assert!(matches!(run(&envelope(d), &scope), Ok(Classification::Check { .. })));
+}
+
+#[test]
+fn china_and_govcloud_regions_get_their_partition() {
+    for (region, partition) in [("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")] {
+        let mut d = fixture("create-volume.awsdocs-kms.json");
+        d["awsRegion"] = json!(region);
+        match run(&envelope(d.clone()), &own_scope(&d)).unwrap() {
+            Classification::Check { resource, .. } => assert_eq!(
+                resource.arn.to_string(),
+                format!("arn:{partition}:ec2:{region}:123456789012:volume/vol-13439757")
+            ),
+            other => panic!("{other:?}"),
+        }
+        let mut r = fixture("create-db-instance.cloud-custodian.json");
+        r["awsRegion"] = json!(region);
+        match run(&envelope(r.clone()), &own_scope(&r)).unwrap() {
+            Classification::Check { resource, .. } => {
+                assert_eq!(resource.arn.partition, partition)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn an_arn_in_the_record_must_match_the_region_partition_and_account() {
+    let base = fixture("create-db-instance.awsdocs.json");
+    for (arn, what) in [
+        ("arn:aws:rds:us-east-1:999999999999:db:test-instance", "account"),
+        ("arn:aws:rds:eu-west-1:123456789012:db:test-instance", "region"),
+        ("arn:aws-cn:rds:us-east-1:123456789012:db:test-instance", "partition"),
+        ("arn:aws:ec2:us-east-1:123456789012:volume/vol-1", "service"),
+        ("arn:aws:rds:us-east-1:123456789012:cluster:test-instance", "resource"),
+        ("not-an-arn", "ARN"),
+    ] {
+        let mut d = base.clone();
+        d["responseElements"]["dBInstanceArn"] = json!(arn);
+        let err = run(&envelope(d.clone()), &own_scope(&d)).unwrap_err();
+        assert!(
+            matches!(err, EventError::Inconsistent { .. } | EventError::Invalid { .. }),
+            "{what}: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn missing_identity_is_an_error_naming_the_fields() {
+    let mut d = fixture("create-volume.awsdocs-kms.json");
+    d["responseElements"].as_object_mut().unwrap().remove("volumeId");
+    let err = run(&envelope(d.clone()), &own_scope(&d)).unwrap_err();
+    assert!(err.to_string().contains("responseElements.volumeId"), "{err}");
+
+    let mut d = fixture("create-table.awsdocs.json");
+    d["requestParameters"].as_object_mut().unwrap().remove("tableName");
+    d["responseElements"]["tableDescription"]
+        .as_object_mut()
+        .unwrap()
+        .remove("tableName");
+    let err = run(&envelope(d.clone()), &own_scope(&d)).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("CreateTable") && msg.contains("requestParameters.tableName"),
+        "{msg}"
+    );
+
+    let mut d = fixture("create-db-instance.awsdocs.json");
+    d["responseElements"] = Value::Null;
+    d["requestParameters"]
+        .as_object_mut()
+        .unwrap()
+        .remove("dBInstanceIdentifier");
+    assert!(matches!(
+        run(&envelope(d.clone()), &own_scope(&d)),
+        Err(EventError::Missing { .. })
+    ));
+}
+
+#[test]
+fn missing_envelope_fields_are_errors() {
+    for field in ["awsRegion", "eventName", "eventSource"] {
+        let mut d = fixture("create-volume.awsdocs-kms.json");
+        d.as_object_mut().unwrap().remove(field);
+        let mut e = envelope(fixture("create-volume.awsdocs-kms.json"));
+        e["detail"] = d;
+        let err = run(&e, &EventScope::own("123456789012", "us-east-1")).unwrap_err();
+        assert_eq!(
+            err,
+            EventError::MissingEnvelopeField {
+                field: match field {
+                    "awsRegion" => "awsRegion",
+                    "eventName" => "eventName",
+                    _ => "eventSource",
+                }
+            }
+        );
+    }
+    let mut e = envelope(fixture("create-volume.awsdocs-kms.json"));
+    e.as_object_mut().unwrap().remove("detail");
+    assert_eq!(
+        run(&e, &EventScope::own("1", "us-east-1")).unwrap_err(),
+        EventError::NoDetail
+    );
+    e["detail"] = json!("a string");
+    assert_eq!(
+        run(&e, &EventScope::own("1", "us-east-1")).unwrap_err(),
+        EventError::NoDetail
+    );
+}
+
+#[test]
+fn no_account_anywhere_is_an_error() {
+    let mut d = fixture("create-volume.awsdocs-kms.json");
+    d.as_object_mut().unwrap().remove("recipientAccountId");
+    d.as_object_mut().unwrap().remove("userIdentity");
+    let mut e = envelope(d);
+    e.as_object_mut().unwrap().remove("account");
+    let err = run(&e, &EventScope::own("123456789012", "us-east-1")).unwrap_err();
+    assert!(matches!(err, EventError::Missing { .. }), "{err:?}");
+}
+
+#[test]
+fn envelope_and_record_must_agree() {
+    let d = fixture("create-volume.awsdocs-kms.json");
+    let scope = own_scope(&d);
+    let mut e = envelope(d.clone());
+    e["source"] = json!("aws.rds");
+    assert!(matches!(run(&e, &scope), Err(EventError::Inconsistent { .. })));
+    let mut e = envelope(d.clone());
+    e["account"] = json!("222222222222");
+    assert!(matches!(run(&e, &scope), Err(EventError::Inconsistent { .. })));
+    let mut e = envelope(d);
+    e["region"] = json!("eu-west-1");
+    assert!(matches!(run(&e, &scope), Err(EventError::Inconsistent { .. })));
+}
+
+#[test]
+fn hostile_ids_and_wrong_types_are_refused() {
+    for bad in ["vol-../../x", "vol-1\"; rm", "i-12345678", ""] {
+        let mut d = fixture("create-volume.awsdocs-kms.json");
+        d["responseElements"]["volumeId"] = json!(bad);
+        let r = run(&envelope(d.clone()), &own_scope(&d));
+        assert!(r.is_err(), "{bad:?} accepted: {r:?}");
+    }
+    let mut d = fixture("create-volume.awsdocs-kms.json");
+    d["responseElements"]["volumeId"] = json!(12345);
+    assert!(matches!(
+        run(&envelope(d.clone()), &own_scope(&d)),
+        Err(EventError::WrongType { .. })
+    ));
+
+    let mut d = fixture("create-table.awsdocs.json");
+    d["requestParameters"]["tags"] = json!({"key": KEY});
+    assert!(matches!(
+        run(&envelope(d.clone()), &own_scope(&d)),
+        Err(EventError::WrongType { .. })
+    ));
+    d["requestParameters"]["tags"] = json!([{"value": "none"}]);
+    assert!(matches!(
+        run(&envelope(d.clone()), &own_scope(&d)),
+        Err(EventError::WrongType { .. })
+    ));
+
+    let mut d = fixture("create-table.awsdocs.json");
+    d["awsRegion"] = json!("us-west-2/../../");
+    assert!(run(&envelope(d.clone()), &EventScope::own("111122223333", "us-west-2")).is_err());
+}
+
+#[test]
+fn rds_identifiers_are_lowercased_like_rds_does() {
+    let mut d = fixture("create-db-instance.cloud-custodian.json");
+    d["requestParameters"]["dBInstanceIdentifier"] = json!("MyDB");
+    d["responseElements"]["dBInstanceIdentifier"] = json!("MyDB");
+    match run(&envelope(d.clone()), &own_scope(&d)).unwrap() {
+        Classification::Check { resource, .. } => {
+            assert_eq!(resource.id, "mydb");
+            assert!(resource.arn.to_string().ends_with(":db:mydb"));
+        }
+        other => panic!("{other:?}"),
+    }
+}

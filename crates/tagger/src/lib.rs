@@ -1,0 +1,354 @@
+//! The tagger: one EventBridge event in, one decision out.
+//!
+//! The handler is generic over [`TagStore`], so the same code runs in the Lambda binary, in the tests against the
+//! emulator, and anywhere else an event must be handled.
+
+use std::time::{Duration, Instant};
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use serde::Serialize;
+use serde_json::Value;
+use superwerker_backup_aws::{AdapterError, TagStore};
+use superwerker_backup_domain::event::{Allow, EventInput};
+use superwerker_backup_domain::{
+    classify, decide, Classification, EventError, EventScope, ResourceRef, SettingsError, TagDecision, TagSettings,
+};
+use thiserror::Error;
+
+/// Environment variable: this function's account id. Normally read from the invoked function's ARN; set it where
+/// that ARN is not the real one (local runs against an emulator).
+pub const ENV_ACCOUNT_ID: &str = "SUPERWERKER_BACKUP_ACCOUNT_ID";
+/// Environment variable: further accounts whose events are accepted (`*` or a comma-separated list).
+pub const ENV_ALLOWED_ACCOUNTS: &str = "SUPERWERKER_BACKUP_ALLOWED_ACCOUNTS";
+/// Environment variable: further regions whose events are accepted (`*` or a comma-separated list).
+pub const ENV_ALLOWED_REGIONS: &str = "SUPERWERKER_BACKUP_ALLOWED_REGIONS";
+/// Environment variable: attempts at a resource that is not visible yet (default 8).
+pub const ENV_VISIBILITY_ATTEMPTS: &str = "SUPERWERKER_BACKUP_VISIBILITY_ATTEMPTS";
+/// Environment variable: first delay between those attempts, in milliseconds (default 200, doubling to 5 s).
+pub const ENV_VISIBILITY_DELAY_MS: &str = "SUPERWERKER_BACKUP_VISIBILITY_DELAY_MS";
+
+/// What was done with one event; also the Lambda's JSON answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    pub action: Action,
+    /// The resource ARN, where the event named one.
+    pub resource: Option<String>,
+    pub reason: String,
+    #[serde(rename = "eventName", skip_serializing_if = "Option::is_none")]
+    pub event_name: Option<String>,
+    /// The tag value now on the resource, where known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Time spent handling the event, AWS calls included.
+    #[serde(rename = "elapsedMs")]
+    pub elapsed_ms: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Tagged,
+    Skipped,
+    Ignored,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Tagged => "tagged",
+            Action::Skipped => "skipped",
+            Action::Ignored => "ignored",
+        }
+    }
+}
+
+/// Why an invocation failed. The invocation fails loudly so EventBridge/Lambda retry and the DLQ keep the event.
+#[derive(Debug, Error)]
+pub enum TaggerError {
+    #[error("bad event: {0}")]
+    Event(#[from] EventError),
+    #[error("configuration: {0}")]
+    Settings(#[from] SettingsError),
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("{resource}: {source}")]
+    Aws {
+        resource: String,
+        source: Box<AdapterError>,
+    },
+    #[error("{resource}: still not visible after {attempts} attempts over {waited_ms} ms: {source}")]
+    NotVisible {
+        resource: String,
+        attempts: u32,
+        waited_ms: u128,
+        source: Box<AdapterError>,
+    },
+}
+
+/// Bounded retries for a resource that is not visible yet. The SDK retries throttling and transient errors on its
+/// own; this covers only "the resource does not exist yet / is still being created".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VisibilityRetry {
+    pub max_attempts: u32,
+    pub first_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for VisibilityRetry {
+    fn default() -> Self {
+        VisibilityRetry {
+            max_attempts: 8,
+            first_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Everything the handler needs besides the store.
+#[derive(Clone, Debug)]
+pub struct TaggerConfig {
+    pub settings: TagSettings,
+    /// Overrides the account read from the invoked function's ARN.
+    pub account_override: Option<String>,
+    pub region: String,
+    pub extra_accounts: Allow,
+    pub extra_regions: Allow,
+    pub retry: VisibilityRetry,
+}
+
+impl TaggerConfig {
+    /// Reads the configuration through `lookup` (in production `std::env::var`).
+    pub fn from_lookup(region: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, TaggerError> {
+        let settings = TagSettings::from_lookup(&lookup)?;
+        let number = |name: &str, default: u64| -> Result<u64, TaggerError> {
+            match lookup(name).filter(|v| !v.is_empty()) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse()
+                    .map_err(|_| TaggerError::Config(format!("{name} must be a whole number, got {v:?}"))),
+            }
+        };
+        let retry = VisibilityRetry {
+            max_attempts: number(ENV_VISIBILITY_ATTEMPTS, 8)?.clamp(1, 100) as u32,
+            first_delay: Duration::from_millis(number(ENV_VISIBILITY_DELAY_MS, 200)?),
+            max_delay: Duration::from_secs(5),
+        };
+        Ok(TaggerConfig {
+            settings,
+            account_override: lookup(ENV_ACCOUNT_ID).filter(|v| !v.is_empty()),
+            region: region.to_owned(),
+            extra_accounts: Allow::parse(lookup(ENV_ALLOWED_ACCOUNTS).as_deref()),
+            extra_regions: Allow::parse(lookup(ENV_ALLOWED_REGIONS).as_deref()),
+            retry,
+        })
+    }
+
+    /// The scope for one invocation: the account from the override or from the invoked function's ARN.
+    pub fn scope(&self, invoked_function_arn: &str) -> Result<EventScope, TaggerError> {
+        let account = match &self.account_override {
+            Some(a) => a.clone(),
+            None => invoked_function_arn
+                .split(':')
+                .nth(4)
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    TaggerError::Config(format!(
+                        "cannot tell this function's account from its ARN {invoked_function_arn:?}; set {ENV_ACCOUNT_ID}"
+                    ))
+                })?,
+        };
+        Ok(EventScope {
+            own_account: account,
+            own_region: self.region.clone(),
+            extra_accounts: self.extra_accounts.clone(),
+            extra_regions: self.extra_regions.clone(),
+        })
+    }
+}
+
+/// Handles one event against `store`.
+pub async fn handle<S: TagStore>(
+    store: &S,
+    config: &TaggerConfig,
+    scope: &EventScope,
+    event: &EventBridgeEvent<Value>,
+    deadline: Option<Instant>,
+) -> Result<Outcome, TaggerError> {
+    let input = EventInput {
+        detail_type: &event.detail_type,
+        source: &event.source,
+        account: event.account.as_deref(),
+        region: event.region.as_deref(),
+        detail: &event.detail,
+    };
+    let started = Instant::now();
+    let event_id = event.id.as_deref().unwrap_or("");
+    let classification = match classify(&input, scope, &config.settings.key) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(event_id, action = "failed", reason = %e, "event refused");
+            return Err(e.into());
+        }
+    };
+    let outcome = match classification {
+        Classification::Ignored { reason } => Outcome {
+            action: Action::Ignored,
+            resource: None,
+            reason,
+            event_name: None,
+            value: None,
+            elapsed_ms: 0,
+        },
+        Classification::Skip {
+            event: handled,
+            resource,
+            reason,
+        } => Outcome {
+            action: Action::Skipped,
+            resource: resource.map(|r| r.arn.to_string()),
+            value: match &reason {
+                superwerker_backup_domain::SkipReason::TaggedAtCreation { value } => Some(value.clone()),
+                _ => None,
+            },
+            reason: reason.to_string(),
+            event_name: Some(handled.event_name.to_owned()),
+            elapsed_ms: 0,
+        },
+        Classification::Check {
+            event: handled,
+            resource,
+        } => match check_and_tag(store, config, &resource, deadline).await {
+            Ok(outcome) => Outcome {
+                event_name: Some(handled.event_name.to_owned()),
+                ..outcome
+            },
+            Err(e) => {
+                tracing::error!(
+                    event_id,
+                    event_name = handled.event_name,
+                    resource = %resource.arn,
+                    action = "failed",
+                    reason = %e,
+                    "tagging failed"
+                );
+                return Err(e);
+            }
+        },
+    };
+    let outcome = Outcome {
+        elapsed_ms: started.elapsed().as_millis() as u64,
+        ..outcome
+    };
+    tracing::info!(
+        event_id,
+        event_name = outcome.event_name.as_deref().unwrap_or(""),
+        resource = outcome.resource.as_deref().unwrap_or(""),
+        action = outcome.action.as_str(),
+        reason = %outcome.reason,
+        value = outcome.value.as_deref().unwrap_or(""),
+        elapsed_ms = outcome.elapsed_ms,
+        "decision"
+    );
+    Ok(outcome)
+}
+
+/// Reads the tags (retrying while the resource is not visible), then adds ours only if the key is absent.
+async fn check_and_tag<S: TagStore>(
+    store: &S,
+    config: &TaggerConfig,
+    resource: &ResourceRef,
+    deadline: Option<Instant>,
+) -> Result<Outcome, TaggerError> {
+    let arn = resource.arn.to_string();
+    let current = with_visibility_retry(&config.retry, deadline, &arn, || store.read_tags(resource)).await?;
+    match decide(&config.settings, &current) {
+        TagDecision::Keep { existing } => Ok(Outcome {
+            action: Action::Skipped,
+            resource: Some(arn),
+            reason: format!(
+                "the resource already has {} (value {existing:?}); never overwritten",
+                config.settings.key
+            ),
+            event_name: None,
+            value: Some(existing),
+            elapsed_ms: 0,
+        }),
+        TagDecision::Add(tag) => {
+            with_visibility_retry(&config.retry, deadline, &arn, || store.add_tag(resource, &tag)).await?;
+            Ok(Outcome {
+                action: Action::Tagged,
+                resource: Some(arn),
+                reason: format!("{} was absent", tag.key),
+                event_name: None,
+                value: Some(tag.value),
+                elapsed_ms: 0,
+            })
+        }
+    }
+}
+
+/// Retries `op` while it answers "not visible yet", doubling the delay, within `max_attempts` and before the
+/// deadline (keeping a margin to report the failure). Any other error ends at once.
+async fn with_visibility_retry<T, F, Fut>(
+    retry: &VisibilityRetry,
+    deadline: Option<Instant>,
+    resource: &str,
+    mut op: F,
+) -> Result<T, TaggerError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AdapterError>>,
+{
+    const MARGIN: Duration = Duration::from_millis(500);
+    let started = Instant::now();
+    let mut delay = retry.first_delay;
+    let mut attempt = 1;
+    loop {
+        match op().await {
+            Ok(v) => return Ok(v),
+            Err(e) if !e.is_not_ready() => {
+                return Err(TaggerError::Aws {
+                    resource: resource.to_owned(),
+                    source: Box::new(e),
+                })
+            }
+            Err(e) => {
+                let out_of_time = deadline.is_some_and(|d| Instant::now() + delay + MARGIN >= d);
+                if attempt >= retry.max_attempts || out_of_time {
+                    return Err(TaggerError::NotVisible {
+                        resource: resource.to_owned(),
+                        attempts: attempt,
+                        waited_ms: started.elapsed().as_millis(),
+                        source: Box::new(e),
+                    });
+                }
+                tracing::warn!(resource, attempt, delay_ms = delay.as_millis() as u64, reason = %e, "not visible yet, retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(retry.max_delay);
+                attempt += 1;
+            }
+        }
+    }
+}
+
+impl TaggerError {
+    /// A short type name for the Lambda error report.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TaggerError::Event(_) => "BadEvent",
+            TaggerError::Settings(_) | TaggerError::Config(_) => "Configuration",
+            TaggerError::Aws { .. } => "AwsError",
+            TaggerError::NotVisible { .. } => "ResourceNotVisible",
+        }
+    }
+}
+
+impl From<TaggerError> for lambda_runtime::Diagnostic {
+    fn from(e: TaggerError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: e.kind().to_owned(),
+            error_message: e.to_string(),
+        }
+    }
+}

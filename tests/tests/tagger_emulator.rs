@@ -1,0 +1,204 @@
+//! The tagger's handler against the local AWS emulator (moto): real SDK calls, real tags, counted requests.
+
+use std::time::Duration;
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use backup_tagger::{handle, Action, Outcome, TaggerConfig, TaggerError, VisibilityRetry};
+use serde_json::{json, Value};
+use superwerker_backup_aws::Aws;
+use superwerker_backup_domain::{EventScope, ResourceKind};
+use superwerker_backup_e2e::Emulator;
+
+const KEY: &str = "superwerker:backup";
+
+fn config(em: &Emulator) -> TaggerConfig {
+    let mut c = TaggerConfig::from_lookup(&em.region, |_| None).unwrap();
+    c.retry = VisibilityRetry {
+        max_attempts: 3,
+        first_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(50),
+    };
+    c
+}
+
+fn scope(em: &Emulator, c: &TaggerConfig) -> EventScope {
+    c.scope(&format!(
+        "arn:aws:lambda:{}:{}:function:backup-tagger",
+        em.region, em.account
+    ))
+    .unwrap()
+}
+
+async fn run(em: &Emulator, aws: &Aws, event: &Value) -> Result<Outcome, TaggerError> {
+    let c = config(em);
+    let event: EventBridgeEvent<Value> = serde_json::from_value(event.clone()).unwrap();
+    handle(aws, &c, &scope(em, &c), &event, None).await
+}
+
+/// Creates one resource of `kind` in the emulator with `creation_tags`, and its CloudTrail event whose request
+/// carries `request_tags`. Returns (ARN, event).
+async fn create(
+    em: &Emulator,
+    kind: ResourceKind,
+    creation_tags: &[(&str, &str)],
+    request_tags: &[(&str, &str)],
+) -> (String, Value) {
+    match kind {
+        ResourceKind::DynamoDbTable => {
+            let (name, arn) = em.create_table(creation_tags).await.unwrap();
+            let event = em.create_table_event(&name, Some(&arn), request_tags);
+            (arn, event)
+        }
+        ResourceKind::EbsVolume => {
+            let id = em.create_volume(creation_tags).await.unwrap();
+            (em.volume_arn(&id), em.create_volume_event(&id, request_tags))
+        }
+        ResourceKind::RdsDbInstance => {
+            let (id, arn) = em.create_db_instance(creation_tags).await.unwrap();
+            let event = em.create_db_instance_event(&id, &arn, request_tags);
+            (arn, event)
+        }
+    }
+}
+
+fn write_op(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::DynamoDbTable => "DynamoDB.TagResource",
+        ResourceKind::EbsVolume => "EC2.CreateTags",
+        ResourceKind::RdsDbInstance => "RDS.AddTagsToResource",
+    }
+}
+
+#[tokio::test]
+async fn untagged_resources_of_each_type_get_daily() {
+    let em = Emulator::connect().await;
+    for kind in ResourceKind::ALL {
+        let (arn, event) = create(&em, kind, &[("team", "payments")], &[]).await;
+        let aws = em.fresh_aws().await;
+        let outcome = run(&em, &aws, &event).await.unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+        assert_eq!(outcome.action, Action::Tagged, "{kind:?}: {outcome:?}");
+        assert_eq!(outcome.resource.as_deref(), Some(arn.as_str()));
+        assert_eq!(
+            em.tag_value(&arn, KEY).await.unwrap().as_deref(),
+            Some("daily"),
+            "{kind:?}"
+        );
+        assert_eq!(
+            em.tag_value(&arn, "team").await.unwrap().as_deref(),
+            Some("payments"),
+            "{kind:?} lost a tag"
+        );
+        assert_eq!(
+            aws.calls().total(),
+            2,
+            "{kind:?}: one read, one write: {:?}",
+            aws.calls().snapshot()
+        );
+        assert_eq!(aws.calls().of(write_op(kind)), 1, "{kind:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_value_set_after_creation_is_never_overwritten() {
+    let em = Emulator::connect().await;
+    for kind in ResourceKind::ALL {
+        for value in ["none", "weekly"] {
+            let (arn, event) = create(&em, kind, &[], &[]).await;
+            em.tag_after_creation(&arn, KEY, value).await.unwrap();
+            let aws = em.fresh_aws().await;
+            let outcome = run(&em, &aws, &event).await.unwrap();
+            assert_eq!(outcome.action, Action::Skipped, "{kind:?}");
+            assert_eq!(outcome.value.as_deref(), Some(value));
+            assert_eq!(
+                em.tag_value(&arn, KEY).await.unwrap().as_deref(),
+                Some(value),
+                "{kind:?} overwritten"
+            );
+            assert_eq!(
+                aws.calls().of(write_op(kind)),
+                0,
+                "{kind:?}: {:?}",
+                aws.calls().snapshot()
+            );
+            assert_eq!(aws.calls().total(), 1, "{kind:?}: only the read");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_tag_in_the_creation_request_means_zero_aws_calls() {
+    let em = Emulator::connect().await;
+    for kind in ResourceKind::ALL {
+        let tags = [(KEY, "none")];
+        let (arn, event) = create(&em, kind, &tags, &tags).await;
+        let aws = em.fresh_aws().await;
+        let outcome = run(&em, &aws, &event).await.unwrap();
+        assert_eq!(outcome.action, Action::Skipped, "{kind:?}");
+        assert_eq!(outcome.value.as_deref(), Some("none"));
+        assert_eq!(aws.calls().total(), 0, "{kind:?}: {:?}", aws.calls().snapshot());
+        assert_eq!(em.tag_value(&arn, KEY).await.unwrap().as_deref(), Some("none"));
+    }
+}
+
+#[tokio::test]
+async fn a_table_event_without_tablearn_builds_the_arn() {
+    let em = Emulator::connect().await;
+    let (name, arn) = em.create_table(&[]).await.unwrap();
+    let event = em.create_table_event(&name, None, &[]);
+    assert!(event
+        .pointer("/detail/responseElements/tableDescription/tableArn")
+        .is_none());
+    let aws = em.fresh_aws().await;
+    let outcome = run(&em, &aws, &event).await.unwrap();
+    assert_eq!(outcome.resource.as_deref(), Some(arn.as_str()));
+    assert_eq!(em.tag_value(&arn, KEY).await.unwrap().as_deref(), Some("daily"));
+}
+
+#[tokio::test]
+async fn failed_calls_and_foreign_accounts_make_no_calls() {
+    let em = Emulator::connect().await;
+    let id = em.create_volume(&[]).await.unwrap();
+    let mut failed = em.create_volume_event(&id, &[]);
+    failed["detail"]["errorCode"] = json!("Client.InvalidParameterValue");
+    failed["detail"]["responseElements"] = Value::Null;
+    let aws = em.fresh_aws().await;
+    let outcome = run(&em, &aws, &failed).await.unwrap();
+    assert_eq!(outcome.action, Action::Skipped);
+
+    let mut foreign = em.create_volume_event(&id, &[]);
+    foreign["account"] = json!("210987654321");
+    foreign["detail"]["recipientAccountId"] = json!("210987654321");
+    let err = run(&em, &aws, &foreign).await.unwrap_err();
+    assert!(err.to_string().contains("210987654321"), "{err}");
+    assert_eq!(aws.calls().total(), 0, "{:?}", aws.calls().snapshot());
+    assert_eq!(em.tag_value(&em.volume_arn(&id), KEY).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_resource_that_never_becomes_visible_fails_loudly_after_bounded_retries() {
+    let em = Emulator::connect().await;
+    let event = em.create_volume_event("vol-0123456789abcdef0", &[]);
+    let aws = em.fresh_aws().await;
+    let err = run(&em, &aws, &event).await.unwrap_err();
+    match &err {
+        TaggerError::NotVisible { resource, attempts, .. } => {
+            assert!(resource.ends_with("volume/vol-0123456789abcdef0"));
+            assert_eq!(*attempts, 3);
+        }
+        other => panic!("expected NotVisible, got {other:?}"),
+    }
+    assert_eq!(aws.calls().of("EC2.DescribeVolumes"), 3);
+    assert_eq!(aws.calls().of("EC2.CreateTags"), 0);
+}
+
+#[tokio::test]
+async fn unhandled_events_are_ignored() {
+    let em = Emulator::connect().await;
+    let aws = em.fresh_aws().await;
+    let event = superwerker_backup_e2e::envelope(superwerker_backup_e2e::fixture(
+        "controltower-create-managed-account.lambda-rust-runtime.json",
+    ));
+    let outcome = run(&em, &aws, &event).await.unwrap();
+    assert_eq!(outcome.action, Action::Ignored);
+    assert_eq!(aws.calls().total(), 0);
+}
