@@ -30,6 +30,7 @@ $(STAMP): $(REQUIREMENTS)
 build-dev:
 	cargo build --workspace --all-targets
 	cargo build --bin backup-tagger
+	cargo build --bin backup-bootstrap
 
 check:
 	cargo fmt --all --check

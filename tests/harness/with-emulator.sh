@@ -64,7 +64,7 @@ PY
 }
 
 port="$(free_port)"
-setsid "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$run_dir/moto.log" 2>&1 &
+setsid "$venv/bin/python" "$root/tests/harness/moto_server.py" -H 127.0.0.1 -p "$port" >"$run_dir/moto.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$port/moto-api/" 30 "moto_server"
 

@@ -79,6 +79,37 @@ impl Emulator {
         }
     }
 
+    /// Wipes all emulator state (moto's reset API). Only for test binaries whose tests share account-wide state
+    /// (the organization); cargo runs test binaries one at a time, so other binaries are not disturbed.
+    pub async fn reset(&self) -> Result<()> {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL")?;
+        let res = reqwest::Client::new()
+            .post(format!("{endpoint}/moto-api/reset"))
+            .send()
+            .await?;
+        if !res.status().is_success() {
+            bail!("moto reset answered {}", res.status());
+        }
+        Ok(())
+    }
+
+    /// Creates the organization (the emulator's account becomes its management account); returns the root id.
+    pub async fn create_organization(&self) -> Result<String> {
+        let org = self.setup.organizations();
+        org.create_organization()
+            .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+            .send()
+            .await
+            .context("CreateOrganization")?;
+        let roots = org.list_roots().send().await.context("ListRoots")?;
+        Ok(roots
+            .roots()
+            .first()
+            .and_then(|r| r.id())
+            .context("no root")?
+            .to_owned())
+    }
+
     /// A fresh `Aws` with its own call counter, as the code under test uses.
     pub async fn fresh_aws(&self) -> Aws {
         Aws::new(aws_config::defaults(BehaviorVersion::latest()).load().await)
@@ -299,4 +330,72 @@ pub fn invoke_lambda(function: &str, event: &Value) -> Result<std::result::Resul
     } else {
         Ok(Err(format!("{stdout}{stderr}")))
     }
+}
+
+/// One HTTP request as a test listener received it.
+#[derive(Debug)]
+pub struct ReceivedRequest {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// A real HTTP listener on 127.0.0.1 that takes one request, answers 200, and hands the request over — the stand-in
+/// for CloudFormation's pre-signed ResponseURL.
+pub async fn one_request_listener() -> Result<(String, tokio::task::JoinHandle<Result<ReceivedRequest>>)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!(
+        "http://{}/cloudformation-response/some-stack?X-Amz-Signature=abc",
+        listener.local_addr()?
+    );
+    let handle = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await?;
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 8192];
+        let head_end = loop {
+            let n = socket.read(&mut chunk).await?;
+            if n == 0 {
+                bail!("connection closed before the request head ended");
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break pos + 4;
+            }
+        };
+        let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+        let mut lines = head.split("\r\n");
+        let mut first = lines.next().unwrap_or("").split(' ');
+        let (method, path) = (
+            first.next().unwrap_or("").to_owned(),
+            first.next().unwrap_or("").to_owned(),
+        );
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        let length: usize = headers
+            .iter()
+            .find(|(k, _)| k == "content-length")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        while buf.len() < head_end + length {
+            let n = socket.read(&mut chunk).await?;
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        socket
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            .await?;
+        Ok(ReceivedRequest {
+            method,
+            path,
+            headers,
+            body: buf[head_end..].to_vec(),
+        })
+    });
+    Ok((url, handle))
 }

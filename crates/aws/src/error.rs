@@ -36,7 +36,7 @@ impl AdapterError {
     }
 
     /// Maps an SDK error: the codes in `not_ready_codes` mean "not visible yet".
-    pub(crate) fn from_sdk<E>(operation: &'static str, resource: &str, err: E, not_ready_codes: &[&str]) -> Self
+    pub fn from_sdk<E>(operation: &'static str, resource: &str, err: E, not_ready_codes: &[&str]) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {

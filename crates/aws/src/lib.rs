@@ -5,6 +5,7 @@ pub mod counter;
 pub mod dynamodb;
 pub mod ec2;
 pub mod error;
+pub mod organizations;
 pub mod rds;
 mod store;
 

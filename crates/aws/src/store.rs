@@ -65,6 +65,38 @@ impl Aws {
         &self.calls
     }
 
+    /// An AWS Organizations client (a global service; retries concurrent policy changes, see `organizations`).
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        crate::organizations::client(&self.sdk, &self.calls)
+    }
+
+    /// An AWS Backup client for `region`.
+    pub fn backup(&self, region: &str) -> aws_sdk_backup::Client {
+        let sdk = self.sdk.to_builder().region(Region::new(region.to_owned())).build();
+        let config = aws_sdk_backup::config::Builder::from(&sdk)
+            .interceptor(self.calls.clone())
+            .build();
+        aws_sdk_backup::Client::from_conf(config)
+    }
+
+    /// The account of the credentials in use (STS GetCallerIdentity).
+    pub async fn caller_account(&self) -> Result<String, AdapterError> {
+        let config = aws_sdk_sts::config::Builder::from(&self.sdk)
+            .interceptor(self.calls.clone())
+            .build();
+        let out = aws_sdk_sts::Client::from_conf(config)
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| AdapterError::from_sdk("STS.GetCallerIdentity", "caller", e.into_service_error(), &[]))?;
+        out.account.ok_or_else(|| AdapterError::Failed {
+            operation: "STS.GetCallerIdentity",
+            resource: "caller".into(),
+            code: "NoAccount".into(),
+            message: "GetCallerIdentity returned no account".into(),
+        })
+    }
+
     /// The clients for `region`, built on first use.
     pub fn clients(&self, region: &str) -> Arc<RegionClients> {
         let mut map = self.regions.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

@@ -7,6 +7,7 @@ pub mod arn;
 pub mod catalog;
 pub mod decision;
 pub mod event;
+pub mod policy;
 pub mod settings;
 pub mod tags;
 

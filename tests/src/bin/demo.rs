@@ -41,6 +41,22 @@ async fn main() -> Result<()> {
         em.region
     );
 
+    println!(
+        "\n0. Bootstrap in the organization's management account: tag policy + daily 05:00 UTC / 30-day backup policy."
+    );
+    em.create_organization().await?;
+    let cli = superwerker_backup_e2e::root().join("target/debug/superwerker-backup");
+    for run in ["first run", "second run (idempotent)"] {
+        println!("\n   $ superwerker-backup bootstrap        # {run}");
+        let out = std::process::Command::new(&cli).arg("bootstrap").output()?;
+        if !out.status.success() {
+            anyhow::bail!("bootstrap failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            println!("   {line}");
+        }
+    }
+
     println!("\n1. Somebody creates three resources (one of them opted out at creation with {KEY}=none):");
     let (table, table_arn) = em.create_table(&[("team", "payments")]).await?;
     let volume = em.create_volume(&[]).await?;
