@@ -31,6 +31,7 @@ build-dev:
 	cargo build --workspace --all-targets
 	cargo build --bin backup-tagger
 	cargo build --bin backup-bootstrap
+	cargo build --bin backup-backfill
 
 check:
 	cargo fmt --all --check

@@ -53,6 +53,7 @@ pub fn unique(prefix: &str) -> String {
 }
 
 /// The emulator started by the harness: its account, region, and clients for setting the scene.
+#[derive(Clone)]
 pub struct Emulator {
     pub account: String,
     pub region: String,
@@ -76,6 +77,14 @@ impl Emulator {
             account,
             region,
             setup: Aws::new(sdk),
+        }
+    }
+
+    /// The same emulator, creating resources in another region.
+    pub fn in_region(&self, region: &str) -> Emulator {
+        Emulator {
+            region: region.to_owned(),
+            ..self.clone()
         }
     }
 

@@ -56,9 +56,17 @@ impl Intercept for CallCounter {
     ) -> Result<(), BoxError> {
         let name = cfg
             .load::<Metadata>()
-            .map(|m| format!("{}.{}", m.service(), m.name()))
+            .map(|m| format!("{}.{}", short_service(m.service()), m.name()))
             .unwrap_or_else(|| "unknown".to_owned());
         self.record(name);
         Ok(())
+    }
+}
+
+/// Short names for services whose SDK name is long, so reports read `Tagging.TagResources`.
+fn short_service(service: &str) -> &str {
+    match service {
+        "Resource Groups Tagging API" => "Tagging",
+        other => other,
     }
 }

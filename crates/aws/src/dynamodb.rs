@@ -72,3 +72,23 @@ impl TagStore for DynamoDb {
         Ok(())
     }
 }
+
+impl crate::Inventory for DynamoDb {
+    fn kind(&self) -> superwerker_backup_domain::ResourceKind {
+        superwerker_backup_domain::ResourceKind::DynamoDbTable
+    }
+
+    /// `ListTables` pages: names only, no tags (read them from the Tagging API, see the backfill).
+    async fn list(&self, region: &str, account: &str) -> Result<Vec<crate::Found>, AdapterError> {
+        let mut out = Vec::new();
+        let mut pages = self.client.list_tables().limit(100).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AdapterError::from_sdk("DynamoDB.ListTables", region, e, &[]))?;
+            for name in page.table_names() {
+                let resource = crate::inventory::reference(self.kind(), region, account, name)?;
+                out.push(crate::Found { resource, tags: None });
+            }
+        }
+        Ok(out)
+    }
+}

@@ -69,3 +69,106 @@ impl TagStore for Ec2 {
         Ok(())
     }
 }
+
+/// `CreateTags` takes up to 1,000 resource ids per call.
+pub const MAX_IDS_PER_CALL: usize = 1000;
+
+impl crate::Inventory for Ec2 {
+    fn kind(&self) -> superwerker_backup_domain::ResourceKind {
+        superwerker_backup_domain::ResourceKind::EbsVolume
+    }
+
+    /// `DescribeVolumes` pages (500 per page); tags come with each volume.
+    async fn list(&self, region: &str, account: &str) -> Result<Vec<crate::Found>, AdapterError> {
+        let mut out = Vec::new();
+        let mut pages = self.client.describe_volumes().max_results(500).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AdapterError::from_sdk("EC2.DescribeVolumes", region, e, &[]))?;
+            for v in page.volumes() {
+                let Some(id) = v.volume_id() else { continue };
+                let tags = v
+                    .tags()
+                    .iter()
+                    .map(|t| Tag::new(t.key().unwrap_or_default(), t.value().unwrap_or_default()))
+                    .collect();
+                let resource = crate::inventory::reference(self.kind(), region, account, id)?;
+                out.push(crate::Found {
+                    resource,
+                    tags: Some(tags),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Ec2 {
+    /// Tags many volumes with `CreateTags`, up to 1,000 ids per call. EC2 fails a whole call when one id is gone
+    /// (`InvalidVolume.NotFound`): such a batch is split in halves until the missing ids are isolated, so the
+    /// others are still tagged with few extra calls. Returns each id with its result.
+    pub async fn tag_volumes(&self, ids: &[String], tag: &Tag) -> Vec<(String, Result<(), AdapterError>)> {
+        let mut results = Vec::with_capacity(ids.len());
+        let mut work: Vec<&[String]> = ids.chunks(MAX_IDS_PER_CALL).rev().collect();
+        while let Some(batch) = work.pop() {
+            let sent = self
+                .client
+                .create_tags()
+                .set_resources(Some(batch.to_vec()))
+                .tags(
+                    aws_sdk_ec2::types::Tag::builder()
+                        .key(&tag.key)
+                        .value(&tag.value)
+                        .build(),
+                )
+                .send()
+                .await;
+            match sent {
+                Ok(_) => results.extend(batch.iter().map(|id| (id.clone(), Ok(())))),
+                Err(e) => {
+                    let what = if batch.len() == 1 {
+                        batch[0].clone()
+                    } else {
+                        format!("{} volumes", batch.len())
+                    };
+                    let error = AdapterError::from_sdk("EC2.CreateTags", &what, e.into_service_error(), NOT_READY);
+                    if batch.len() > 1 && error.code() == "InvalidVolume.NotFound" {
+                        let (a, b) = batch.split_at(batch.len() / 2);
+                        work.push(b);
+                        work.push(a);
+                    } else {
+                        let message = error.to_string();
+                        let code = error.code().to_owned();
+                        results.extend(batch.iter().map(|id| {
+                            let e = AdapterError::Failed {
+                                operation: "EC2.CreateTags",
+                                resource: id.clone(),
+                                code: code.clone(),
+                                message: message.clone(),
+                            };
+                            (id.clone(), Err(e))
+                        }));
+                    }
+                }
+            }
+        }
+        results
+    }
+
+    /// The regions enabled for this account (`DescribeRegions`), for `--regions all`.
+    pub async fn enabled_regions(&self) -> Result<Vec<String>, AdapterError> {
+        let out = self
+            .client
+            .describe_regions()
+            .send()
+            .await
+            .map_err(|e| AdapterError::from_sdk("EC2.DescribeRegions", "account", e.into_service_error(), &[]))?;
+        let mut regions: Vec<String> = out
+            .regions()
+            .iter()
+            .filter(|r| r.opt_in_status().is_none_or(|s| s != "not-opted-in"))
+            .filter_map(|r| r.region_name().map(str::to_owned))
+            .collect();
+        regions.sort();
+        Ok(regions)
+    }
+}

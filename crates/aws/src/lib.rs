@@ -5,10 +5,13 @@ pub mod counter;
 pub mod dynamodb;
 pub mod ec2;
 pub mod error;
+pub mod inventory;
 pub mod organizations;
 pub mod rds;
 mod store;
+pub mod tagging;
 
 pub use counter::CallCounter;
 pub use error::AdapterError;
+pub use inventory::{Found, Inventory};
 pub use store::{Aws, TagStore};

@@ -58,3 +58,37 @@ impl TagStore for Rds {
         Ok(())
     }
 }
+
+impl crate::Inventory for Rds {
+    fn kind(&self) -> superwerker_backup_domain::ResourceKind {
+        superwerker_backup_domain::ResourceKind::RdsDbInstance
+    }
+
+    /// `DescribeDBInstances` pages; `TagList` comes with each instance.
+    async fn list(&self, region: &str, _account: &str) -> Result<Vec<crate::Found>, AdapterError> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .describe_db_instances()
+            .max_records(100)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AdapterError::from_sdk("RDS.DescribeDBInstances", region, e, &[]))?;
+            for db in page.db_instances() {
+                let Some(arn) = db.db_instance_arn() else { continue };
+                let tags = db
+                    .tag_list()
+                    .iter()
+                    .map(|t| Tag::new(t.key().unwrap_or_default(), t.value().unwrap_or_default()))
+                    .collect();
+                let resource = crate::inventory::reference_from_arn(self.kind(), arn)?;
+                out.push(crate::Found {
+                    resource,
+                    tags: Some(tags),
+                });
+            }
+        }
+        Ok(out)
+    }
+}

@@ -26,6 +26,7 @@ pub struct RegionClients {
     pub dynamodb: dynamodb::DynamoDb,
     pub ec2: ec2::Ec2,
     pub rds: rds::Rds,
+    pub tagging: crate::tagging::Tagging,
 }
 
 /// All AWS access of this service: SDK config from the standard chain, clients per region (built once, on first
@@ -41,6 +42,23 @@ impl Aws {
     /// Loads credentials, region, endpoint (`AWS_ENDPOINT_URL`) and retry settings the standard way.
     pub async fn from_env() -> Aws {
         Aws::new(aws_config::defaults(BehaviorVersion::latest()).load().await)
+    }
+
+    /// Like [`Aws::from_env`], with the SDK's adaptive retry mode (client-side rate limiting when throttled), for bulk
+    /// work such as the backfill. `AWS_MAX_ATTEMPTS` still applies.
+    pub async fn from_env_adaptive() -> Aws {
+        let retry = aws_smithy_types::retry::RetryConfig::adaptive().with_max_attempts(
+            std::env::var("AWS_MAX_ATTEMPTS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(5),
+        );
+        Aws::new(
+            aws_config::defaults(BehaviorVersion::latest())
+                .retry_config(retry)
+                .load()
+                .await,
+        )
     }
 
     pub fn new(sdk: SdkConfig) -> Aws {
@@ -107,6 +125,7 @@ impl Aws {
                     dynamodb: dynamodb::DynamoDb::new(&sdk, &self.calls),
                     ec2: ec2::Ec2::new(&sdk, &self.calls),
                     rds: rds::Rds::new(&sdk, &self.calls),
+                    tagging: crate::tagging::Tagging::new(&sdk, &self.calls),
                 })
             })
             .clone()

@@ -57,6 +57,69 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         output: Output,
     },
+    /// Tag every existing DynamoDB table, EBS volume and RDS DB instance that lacks the backup tag (never overwrites).
+    /// Exit code 2 when some resources failed (the others are done).
+    Backfill {
+        /// Report what would be tagged; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Regions to cover: a list, or `all` for every enabled region (default: the current region).
+        #[arg(long, value_delimiter = ',')]
+        regions: Vec<String>,
+        /// DynamoDB tables tagged per second at most (AWS allows 5 tagging calls per second per account).
+        #[arg(long, default_value_t = 5.0)]
+        dynamodb_tags_per_second: f64,
+        #[arg(long, value_enum, default_value = "table")]
+        output: Output,
+    },
+}
+
+/// Progress on a terminal: a spinner with counts; elsewhere: plain lines.
+struct CliProgress {
+    bar: Option<indicatif::ProgressBar>,
+    scanned: std::sync::atomic::AtomicU64,
+    tagged: std::sync::atomic::AtomicU64,
+}
+
+impl CliProgress {
+    fn new() -> Self {
+        use std::io::IsTerminal;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        CliProgress {
+            bar,
+            scanned: Default::default(),
+            tagged: Default::default(),
+        }
+    }
+
+    fn say(&self, line: String) {
+        match &self.bar {
+            Some(bar) => bar.set_message(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl superwerker_backup_backfill::Progress for CliProgress {
+    fn scanned(&self, kind: superwerker_backup_domain::ResourceKind, count: u64) {
+        let total = self.scanned.fetch_add(count, std::sync::atomic::Ordering::Relaxed) + count;
+        self.say(format!("scanned {count} {} ({total} resources so far)", kind.label()));
+    }
+
+    fn tagged(&self, count: u64) {
+        let total = self.tagged.fetch_add(count, std::sync::atomic::Ordering::Relaxed) + count;
+        self.say(format!("tagging: {total} resources sent"));
+    }
 }
 
 #[tokio::main]
@@ -76,7 +139,6 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     let settings = TagSettings::from_lookup(|name| std::env::var(name).ok())?;
-    let aws = Aws::from_env().await;
     match cli.command {
         Command::Bootstrap {
             dry_run,
@@ -87,6 +149,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             remove,
             output,
         } => {
+            let aws = Aws::from_env().await;
             let mut opts = BootstrapOptions {
                 dry_run,
                 regions,
@@ -111,6 +174,42 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Backfill {
+            dry_run,
+            regions,
+            dynamodb_tags_per_second,
+            output,
+        } => {
+            let aws = Aws::from_env_adaptive().await;
+            let regions = if regions.iter().any(|r| r == "all") {
+                let home = aws
+                    .region()
+                    .ok_or_else(|| anyhow::anyhow!("no AWS region configured"))?
+                    .to_owned();
+                aws.clients(&home).ec2.enabled_regions().await?
+            } else {
+                regions
+            };
+            let opts = superwerker_backup_backfill::BackfillOptions {
+                dry_run,
+                regions,
+                settings,
+                dynamodb_tags_per_second,
+                ..Default::default()
+            };
+            let progress = std::sync::Arc::new(CliProgress::new());
+            let report = superwerker_backup_backfill::run(&aws, &opts, progress.clone()).await?;
+            progress.finish();
+            match output {
+                Output::Table => print!("{}", report.to_table()),
+                Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+            }
+            Ok(if report.partial {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
     }
 }

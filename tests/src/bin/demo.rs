@@ -57,7 +57,27 @@ async fn main() -> Result<()> {
         }
     }
 
-    println!("\n1. Somebody creates three resources (one of them opted out at creation with {KEY}=none):");
+    println!("\n1. Resources that existed before superwerker-backup: backfill finds and tags them (dry run first).");
+    for _ in 0..4 {
+        em.create_volume(&[]).await?;
+    }
+    em.create_volume(&[("team", "data")]).await?;
+    em.create_table(&[]).await?;
+    em.create_table(&[(KEY, "none")]).await?;
+    em.create_db_instance(&[(KEY, "weekly")]).await?;
+    em.create_db_instance(&[]).await?;
+    for args in [vec!["backfill", "--dry-run"], vec!["backfill"]] {
+        println!("\n   $ superwerker-backup {}", args.join(" "));
+        let out = std::process::Command::new(&cli).args(&args).output()?;
+        if !out.status.success() {
+            anyhow::bail!("backfill failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            println!("   {line}");
+        }
+    }
+
+    println!("\n2. Somebody creates three resources (one of them opted out at creation with {KEY}=none):");
     let (table, table_arn) = em.create_table(&[("team", "payments")]).await?;
     let volume = em.create_volume(&[]).await?;
     let (db, db_arn) = em.create_db_instance(&[(KEY, "none")]).await?;
@@ -80,7 +100,7 @@ async fn main() -> Result<()> {
     ];
     print_tags("   tags before:", &snapshot(&em, &rows).await?);
 
-    println!("\n2. CloudTrail delivers each creation event through EventBridge to the backup-tagger Lambda");
+    println!("\n3. CloudTrail delivers each creation event through EventBridge to the backup-tagger Lambda");
     println!("   (the real binary under `cargo lambda watch`, events sent with `cargo lambda invoke --data-file`):");
     let mut handler_ms = Vec::new();
     for r in &rows {

@@ -1,0 +1,415 @@
+//! Backfill: find every DynamoDB table, EBS volume and RDS DB instance without the backup tag and tag it, with the
+//! fewest API calls, never overwriting a value. The same engine serves the CLI, the manual Lambda invocation and the
+//! scheduled sweep that catches anything the event path missed.
+//!
+//! Two phases: [`scan`] lists and decides (no writes), [`apply`] writes. Calls per region and resource type:
+//! - EBS: `DescribeVolumes` pages (tags included); tagging with `CreateTags`, 1,000 ids per call.
+//! - RDS: `DescribeDBInstances` pages (`TagList` included); tagging with the Tagging API's `TagResources`, 20 ARNs per call.
+//! - DynamoDB: `ListTables` pages; tags from the Tagging API's `GetResources` (many tables per page). The index lags
+//!   behind the service, so each table it reports untagged is confirmed with `ListTagsOfResource` just before tagging
+//!   (one call per table about to be tagged, none for the rest); tagging with `TagResources`, rate-limited to stay
+//!   under DynamoDB's 5 tagging calls per second per account.
+
+pub mod report;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use superwerker_backup_aws::{AdapterError, Aws, Found, Inventory, TagStore};
+use superwerker_backup_domain::{decide, ResourceKind, ResourceRef, Tag, TagDecision, TagSettings};
+use thiserror::Error;
+use tokio::sync::{Mutex, Semaphore};
+
+pub use report::{Failure, KindReport, Report};
+
+#[derive(Debug, Error)]
+pub enum BackfillError {
+    #[error(transparent)]
+    Aws(#[from] AdapterError),
+    #[error("{0}")]
+    Config(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct BackfillOptions {
+    pub dry_run: bool,
+    /// Regions to cover; empty means the configured region.
+    pub regions: Vec<String>,
+    pub settings: TagSettings,
+    /// (region, resource type) pairs worked on at once.
+    pub concurrency: usize,
+    /// DynamoDB tables tagged per second at most (AWS: 5 TagResource calls per second per account).
+    pub dynamodb_tags_per_second: f64,
+}
+
+impl Default for BackfillOptions {
+    fn default() -> Self {
+        BackfillOptions {
+            dry_run: false,
+            regions: Vec::new(),
+            settings: TagSettings::default(),
+            concurrency: 4,
+            dynamodb_tags_per_second: 5.0,
+        }
+    }
+}
+
+/// Progress for people (the CLI's bar); the Lambda uses [`NoProgress`].
+pub trait Progress: Send + Sync {
+    fn scanned(&self, _kind: ResourceKind, _count: u64) {}
+    fn tagged(&self, _count: u64) {}
+}
+
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// What scanning decided for one resource.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum State {
+    Daily,
+    OptedOut,
+    Other(String),
+    ToTag,
+    Failed(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Planned {
+    pub resource: ResourceRef,
+    pub state: State,
+}
+
+/// The outcome of [`scan`]: every resource found and what to do with it.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    pub account: String,
+    pub regions: Vec<String>,
+    pub entries: Vec<Planned>,
+    /// Listings that failed as a whole (region, type), with the error.
+    pub listing_failures: Vec<(ResourceKind, Failure)>,
+}
+
+fn classify(settings: &TagSettings, tags: &[Tag]) -> State {
+    match decide(settings, tags) {
+        TagDecision::Add(_) => State::ToTag,
+        TagDecision::Keep { existing } if existing == settings.value => State::Daily,
+        TagDecision::Keep { existing } if existing == "none" => State::OptedOut,
+        TagDecision::Keep { existing } => State::Other(existing),
+    }
+}
+
+/// The regions to cover.
+pub fn regions(aws: &Aws, opts: &BackfillOptions) -> Result<Vec<String>, BackfillError> {
+    if !opts.regions.is_empty() {
+        for r in &opts.regions {
+            superwerker_backup_domain::partition_for_region(r).map_err(|e| BackfillError::Config(e.to_string()))?;
+        }
+        return Ok(opts.regions.clone());
+    }
+    aws.region()
+        .map(|r| vec![r.to_owned()])
+        .ok_or_else(|| BackfillError::Config("no AWS region configured (set AWS_REGION or pass regions)".into()))
+}
+
+/// Lists every resource in every region and decides; writes nothing.
+pub async fn scan(
+    aws: &Aws,
+    opts: &BackfillOptions,
+    account: &str,
+    progress: Arc<dyn Progress>,
+) -> Result<Plan, BackfillError> {
+    let regions = regions(aws, opts)?;
+    let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for region in &regions {
+        for kind in ResourceKind::ALL {
+            let (aws, region, account, settings) =
+                (aws.clone(), region.clone(), account.to_owned(), opts.settings.clone());
+            let (limit, progress) = (limit.clone(), progress.clone());
+            tasks.spawn(async move {
+                let _permit = limit.acquire_owned().await;
+                let result = scan_one(&aws, &region, &account, kind, &settings).await;
+                if let Ok(entries) = &result {
+                    progress.scanned(kind, entries.len() as u64);
+                }
+                (kind, region, result)
+            });
+        }
+    }
+    let mut plan = Plan {
+        account: account.to_owned(),
+        regions: regions.clone(),
+        ..Plan::default()
+    };
+    while let Some(joined) = tasks.join_next().await {
+        let (kind, region, result) = joined.map_err(|e| BackfillError::Config(format!("a scan task failed: {e}")))?;
+        match result {
+            Ok(entries) => plan.entries.extend(entries),
+            Err(e) => plan.listing_failures.push((
+                kind,
+                Failure {
+                    resource: format!("all {} in {region} (listing)", kind.label()),
+                    error: e.to_string(),
+                },
+            )),
+        }
+    }
+    plan.entries.sort_by(|a, b| a.resource.arn.cmp(&b.resource.arn));
+    Ok(plan)
+}
+
+async fn scan_one(
+    aws: &Aws,
+    region: &str,
+    account: &str,
+    kind: ResourceKind,
+    settings: &TagSettings,
+) -> Result<Vec<Planned>, AdapterError> {
+    let c = aws.clients(region);
+    let found: Vec<Found> = match kind {
+        ResourceKind::EbsVolume => c.ec2.list(region, account).await?,
+        ResourceKind::RdsDbInstance => c.rds.list(region, account).await?,
+        ResourceKind::DynamoDbTable => c.dynamodb.list(region, account).await?,
+    };
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    // DynamoDB's listing has no tags: read them for all tables at once from the Tagging API's index.
+    let index = if kind == ResourceKind::DynamoDbTable {
+        Some(c.tagging.tags_by_type(kind.label()).await?)
+    } else {
+        None
+    };
+    let mut out = Vec::with_capacity(found.len());
+    for f in found {
+        let tags = match (&f.tags, &index) {
+            (Some(tags), _) => tags.clone(),
+            (None, Some(index)) => index.get(&f.resource.arn.to_string()).cloned().unwrap_or_default(),
+            (None, None) => Vec::new(),
+        };
+        let mut state = classify(settings, &tags);
+        if state == State::ToTag && f.tags.is_none() {
+            // The index may lag (a table tagged `none` a moment ago): confirm with the service before writing.
+            state = match c.dynamodb.read_tags(&f.resource).await {
+                Ok(tags) => classify(settings, &tags),
+                Err(e) => State::Failed(e.to_string()),
+            };
+        }
+        out.push(Planned {
+            resource: f.resource,
+            state,
+        });
+    }
+    Ok(out)
+}
+
+/// Spaces out DynamoDB tagging: `n` tables tagged now push the next batch back by `n / rate` seconds.
+struct RateLimit {
+    next: Mutex<Instant>,
+    per_item: Duration,
+}
+
+impl RateLimit {
+    fn new(per_second: f64) -> Self {
+        let per_item = if per_second > 0.0 {
+            Duration::from_secs_f64(1.0 / per_second)
+        } else {
+            Duration::ZERO
+        };
+        RateLimit {
+            next: Mutex::new(Instant::now()),
+            per_item,
+        }
+    }
+
+    async fn take(&self, n: usize) {
+        if n == 0 || self.per_item.is_zero() {
+            return;
+        }
+        let wait_until = {
+            let mut next = self.next.lock().await;
+            let start = (*next).max(Instant::now());
+            *next = start + self.per_item * n as u32;
+            start
+        };
+        tokio::time::sleep_until(wait_until.into()).await;
+    }
+}
+
+/// Writes the plan (nothing in a dry run) and reports.
+pub async fn apply(aws: &Aws, opts: &BackfillOptions, plan: Plan, progress: Arc<dyn Progress>) -> Report {
+    let tag = Tag::new(opts.settings.key.clone(), opts.settings.value.clone());
+    let mut outcome: BTreeMap<String, Result<(), String>> = BTreeMap::new();
+    if !opts.dry_run {
+        let limit = Arc::new(RateLimit::new(opts.dynamodb_tags_per_second));
+        let mut tasks = tokio::task::JoinSet::new();
+        for region in &plan.regions {
+            let todo: Vec<ResourceRef> = plan
+                .entries
+                .iter()
+                .filter(|p| p.state == State::ToTag && p.resource.region() == region)
+                .map(|p| p.resource.clone())
+                .collect();
+            if todo.is_empty() {
+                continue;
+            }
+            let (aws, region, tag, limit, progress) = (
+                aws.clone(),
+                region.clone(),
+                tag.clone(),
+                limit.clone(),
+                progress.clone(),
+            );
+            tasks.spawn(async move { tag_region(&aws, &region, &todo, &tag, &limit, progress.as_ref()).await });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(results) => outcome.extend(results),
+                Err(e) => tracing::error!(error = %e, "a tagging task failed"),
+            }
+        }
+    }
+
+    let mut report = Report {
+        dry_run: opts.dry_run,
+        regions: plan.regions.clone(),
+        ..Report::default()
+    };
+    for kind in ResourceKind::ALL {
+        report.kinds.entry(kind.label().to_owned()).or_default();
+    }
+    for (kind, failure) in plan.listing_failures {
+        report
+            .kinds
+            .entry(kind.label().to_owned())
+            .or_default()
+            .failed
+            .push(failure);
+    }
+    for p in plan.entries {
+        let arn = p.resource.arn.to_string();
+        let k = report.kinds.entry(p.resource.kind.label().to_owned()).or_default();
+        k.scanned += 1;
+        let (action, reason) = match &p.state {
+            State::Daily => {
+                k.already_daily += 1;
+                ("kept", format!("already {}", opts.settings.value))
+            }
+            State::OptedOut => {
+                k.opted_out += 1;
+                ("kept", "opted out (none)".to_owned())
+            }
+            State::Other(v) => {
+                k.other_value += 1;
+                ("kept", format!("other value {v:?}, never overwritten"))
+            }
+            State::Failed(e) => {
+                k.failed.push(Failure {
+                    resource: arn.clone(),
+                    error: e.clone(),
+                });
+                ("failed", e.clone())
+            }
+            State::ToTag if opts.dry_run => {
+                k.would_tag += 1;
+                report.tagged_resources.push(arn.clone());
+                ("would-tag", format!("{} absent", opts.settings.key))
+            }
+            State::ToTag => match outcome.get(&arn) {
+                Some(Ok(())) => {
+                    k.tagged += 1;
+                    report.tagged_resources.push(arn.clone());
+                    ("tagged", format!("{} absent", opts.settings.key))
+                }
+                Some(Err(e)) => {
+                    k.failed.push(Failure {
+                        resource: arn.clone(),
+                        error: e.clone(),
+                    });
+                    ("failed", e.clone())
+                }
+                None => {
+                    let e = "not attempted: its region's tagging task failed".to_owned();
+                    k.failed.push(Failure {
+                        resource: arn.clone(),
+                        error: e.clone(),
+                    });
+                    ("failed", e)
+                }
+            },
+        };
+        tracing::info!(resource = %arn, action, reason = %reason, "backfill decision");
+    }
+    let partial = report.failures().next().is_some();
+    report.partial = partial;
+    report
+}
+
+/// Tags one region's resources: volumes with batched `CreateTags`, tables and DB instances with batched
+/// `TagResources`. Returns each ARN with its result.
+async fn tag_region(
+    aws: &Aws,
+    region: &str,
+    todo: &[ResourceRef],
+    tag: &Tag,
+    limit: &RateLimit,
+    progress: &dyn Progress,
+) -> Vec<(String, Result<(), String>)> {
+    let c = aws.clients(region);
+    let mut results = Vec::with_capacity(todo.len());
+
+    let volumes: Vec<&ResourceRef> = todo.iter().filter(|r| r.kind == ResourceKind::EbsVolume).collect();
+    if !volumes.is_empty() {
+        let ids: Vec<String> = volumes.iter().map(|r| r.id.clone()).collect();
+        let arn_of: BTreeMap<&str, String> = volumes.iter().map(|r| (r.id.as_str(), r.arn.to_string())).collect();
+        for (id, result) in c.ec2.tag_volumes(&ids, tag).await {
+            let arn = arn_of.get(id.as_str()).cloned().unwrap_or(id);
+            results.push((arn, result.map_err(|e| e.to_string())));
+        }
+        progress.tagged(volumes.len() as u64);
+    }
+
+    // RDS first, then DynamoDB, so that as few batches as possible wait for the DynamoDB rate limit.
+    let mut arns: Vec<&ResourceRef> = todo.iter().filter(|r| r.kind == ResourceKind::RdsDbInstance).collect();
+    arns.extend(todo.iter().filter(|r| r.kind == ResourceKind::DynamoDbTable));
+    for batch in arns.chunks(superwerker_backup_aws::tagging::MAX_ARNS_PER_CALL) {
+        limit
+            .take(batch.iter().filter(|r| r.kind == ResourceKind::DynamoDbTable).count())
+            .await;
+        let list: Vec<String> = batch.iter().map(|r| r.arn.to_string()).collect();
+        match c.tagging.tag_resources(&list, tag).await {
+            Ok(failed) => {
+                let failed: BTreeMap<String, AdapterError> = failed.into_iter().collect();
+                for arn in list {
+                    let result = match failed.get(&arn) {
+                        Some(e) => Err(e.to_string()),
+                        None => Ok(()),
+                    };
+                    results.push((arn, result));
+                }
+            }
+            Err(e) => results.extend(list.into_iter().map(|arn| (arn, Err(e.to_string())))),
+        }
+        progress.tagged(batch.len() as u64);
+    }
+    results
+}
+
+/// Scan and apply; the report includes every API call made.
+pub async fn run(aws: &Aws, opts: &BackfillOptions, progress: Arc<dyn Progress>) -> Result<Report, BackfillError> {
+    let started = Instant::now();
+    let before = aws.calls().snapshot();
+    let account = aws.caller_account().await?;
+    let plan = scan(aws, opts, &account, progress.clone()).await?;
+    let mut report = apply(aws, opts, plan, progress).await;
+    for (op, n) in aws.calls().snapshot() {
+        let n = n - before.get(&op).copied().unwrap_or(0);
+        if n > 0 {
+            report.api_calls.insert(op, n);
+        }
+    }
+    report.total_api_calls = report.api_calls.values().sum();
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    Ok(report)
+}
