@@ -11,8 +11,16 @@ use aws_smithy_types::retry::RetryConfig;
 
 use crate::CallCounter;
 
-/// Attempts per Organizations call (the first one included).
+/// Attempts per Organizations call (the first one included), unless `AWS_MAX_ATTEMPTS` says otherwise.
 pub const MAX_ATTEMPTS: u32 = 6;
+
+fn max_attempts() -> u32 {
+    std::env::var("AWS_MAX_ATTEMPTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(MAX_ATTEMPTS)
+}
 
 const TRANSIENT: &[&str] = &[
     "ConcurrentModificationException",
@@ -30,7 +38,7 @@ fn classifier<E>() -> AwsErrorCodeClassifier<E> {
 pub fn client(sdk: &SdkConfig, calls: &CallCounter) -> aws_sdk_organizations::Client {
     let config = Builder::from(sdk)
         .interceptor(calls.clone())
-        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .retry_config(RetryConfig::standard().with_max_attempts(max_attempts()))
         .retry_classifier(classifier::<operation::enable_policy_type::EnablePolicyTypeError>())
         .retry_classifier(classifier::<operation::create_policy::CreatePolicyError>())
         .retry_classifier(classifier::<operation::update_policy::UpdatePolicyError>())

@@ -10,6 +10,7 @@
 //!   (one call per table about to be tagged, none for the rest); tagging with `TagResources`, rate-limited to stay
 //!   under DynamoDB's 5 tagging calls per second per account.
 
+pub mod audit;
 pub mod report;
 
 use std::collections::BTreeMap;
@@ -78,6 +79,8 @@ pub enum State {
 pub struct Planned {
     pub resource: ResourceRef,
     pub state: State,
+    /// The resource's tags as read (confirmed with the service where the index was consulted).
+    pub tags: Vec<Tag>,
 }
 
 /// The outcome of [`scan`]: every resource found and what to do with it.
@@ -188,17 +191,22 @@ async fn scan_one(
             (None, Some(index)) => index.get(&f.resource.arn.to_string()).cloned().unwrap_or_default(),
             (None, None) => Vec::new(),
         };
+        let mut tags = tags;
         let mut state = classify(settings, &tags);
         if state == State::ToTag && f.tags.is_none() {
             // The index may lag (a table tagged `none` a moment ago): confirm with the service before writing.
             state = match c.dynamodb.read_tags(&f.resource).await {
-                Ok(tags) => classify(settings, &tags),
+                Ok(confirmed) => {
+                    tags = confirmed;
+                    classify(settings, &tags)
+                }
                 Err(e) => State::Failed(e.to_string()),
             };
         }
         out.push(Planned {
             resource: f.resource,
             state,
+            tags,
         });
     }
     Ok(out)

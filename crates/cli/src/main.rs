@@ -72,6 +72,15 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         output: Output,
     },
+    /// Show, for every table, volume and DB instance: tag value, which backup selection covers it, and the age of
+    /// its newest recovery point. Exit code 3 when any resource is unprotected, so it can gate a pipeline.
+    Audit {
+        /// Regions to cover: a list, or `all` (default: the current region).
+        #[arg(long, value_delimiter = ',')]
+        regions: Vec<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        output: Output,
+    },
 }
 
 /// Progress on a terminal: a spinner with counts; elsewhere: plain lines.
@@ -175,6 +184,28 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Audit { regions, output } => {
+            let aws = Aws::from_env_adaptive().await;
+            let regions = resolve_regions(&aws, regions).await?;
+            let opts = superwerker_backup_backfill::BackfillOptions {
+                regions,
+                settings,
+                ..Default::default()
+            };
+            let regions = superwerker_backup_backfill::regions(&aws, &opts)?;
+            let coverage = superwerker_backup_backfill::audit::Coverage::from_aws(&aws, &regions);
+            let report =
+                superwerker_backup_backfill::audit::audit(&aws, &coverage, &opts, std::time::SystemTime::now()).await?;
+            match output {
+                Output::Table => print!("{}", report.to_table()),
+                Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+            }
+            Ok(if report.unprotected > 0 {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
         Command::Backfill {
             dry_run,
             regions,
@@ -182,15 +213,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             output,
         } => {
             let aws = Aws::from_env_adaptive().await;
-            let regions = if regions.iter().any(|r| r == "all") {
-                let home = aws
-                    .region()
-                    .ok_or_else(|| anyhow::anyhow!("no AWS region configured"))?
-                    .to_owned();
-                aws.clients(&home).ec2.enabled_regions().await?
-            } else {
-                regions
-            };
+            let regions = resolve_regions(&aws, regions).await?;
             let opts = superwerker_backup_backfill::BackfillOptions {
                 dry_run,
                 regions,
@@ -211,5 +234,18 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+    }
+}
+
+/// `all` means every enabled region (EC2 DescribeRegions); otherwise the list as given.
+async fn resolve_regions(aws: &Aws, regions: Vec<String>) -> Result<Vec<String>> {
+    if regions.iter().any(|r| r == "all") {
+        let home = aws
+            .region()
+            .ok_or_else(|| anyhow::anyhow!("no AWS region configured"))?
+            .to_owned();
+        Ok(aws.clients(&home).ec2.enabled_regions().await?)
+    } else {
+        Ok(regions)
     }
 }

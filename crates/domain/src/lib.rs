@@ -5,6 +5,7 @@
 
 pub mod arn;
 pub mod catalog;
+pub mod coverage;
 pub mod decision;
 pub mod event;
 pub mod policy;

@@ -1,0 +1,255 @@
+//! Audit: inventory and tags come from the local emulator (moto). moto does not implement `ListBackupSelections`,
+//! `GetBackupSelection`, `ListRecoveryPointsByResource` nor Organizations `DescribeEffectivePolicy`, so the coverage
+//! side (the AWS Backup and Organizations clients the audit reads coverage through) is answered by aws-smithy-mocks.
+
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_backup::operation::get_backup_selection::GetBackupSelectionOutput;
+use aws_sdk_backup::operation::list_backup_selections::ListBackupSelectionsOutput;
+use aws_sdk_backup::operation::list_recovery_points_by_resource::ListRecoveryPointsByResourceOutput;
+use aws_sdk_backup::types::{BackupSelectionsListMember, RecoveryPointByResource};
+use aws_sdk_organizations::operation::describe_effective_policy::DescribeEffectivePolicyOutput;
+use aws_sdk_organizations::types::EffectivePolicy;
+use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use aws_smithy_types::DateTime;
+use superwerker_backup_backfill::audit::{audit, AuditReport, Coverage};
+use superwerker_backup_backfill::BackfillOptions;
+use superwerker_backup_domain::coverage::Verdict;
+use superwerker_backup_domain::policy;
+use superwerker_backup_e2e::Emulator;
+use tokio::sync::Mutex;
+
+static TURN: Mutex<()> = Mutex::const_new(());
+const KEY: &str = "superwerker:backup";
+
+struct Scene {
+    em: Emulator,
+    fresh: String,
+    untagged: String,
+    opted_out: String,
+    db: String,
+    stale: String,
+}
+
+async fn scene() -> Scene {
+    let em = Emulator::connect().await;
+    em.reset().await.unwrap();
+    let fresh = em.volume_arn(&em.create_volume(&[(KEY, "daily")]).await.unwrap());
+    let untagged = em.volume_arn(&em.create_volume(&[]).await.unwrap());
+    let opted_out = em.create_table(&[(KEY, "none")]).await.unwrap().1;
+    let db = em.create_db_instance(&[(KEY, "daily")]).await.unwrap().1;
+    let stale = em.volume_arn(&em.create_volume(&[(KEY, "daily")]).await.unwrap());
+    Scene {
+        em,
+        fresh,
+        untagged,
+        opted_out,
+        db,
+        stale,
+    }
+}
+
+fn now() -> SystemTime {
+    SystemTime::now()
+}
+
+/// Recovery points: 2 h old for `fresh` and `db`, 50 h old for `stale`, none for the rest.
+fn recovery_points(s: &Scene) -> Rule {
+    let (fresh, db, stale) = (s.fresh.clone(), s.db.clone(), s.stale.clone());
+    mock!(aws_sdk_backup::Client::list_recovery_points_by_resource).then_compute_output(move |req| {
+        let arn = req.resource_arn().unwrap_or_default();
+        let hours = if arn == fresh || arn == db {
+            Some(2)
+        } else if arn == stale {
+            Some(50)
+        } else {
+            None
+        };
+        let mut out = ListRecoveryPointsByResourceOutput::builder();
+        if let Some(h) = hours {
+            let created = now() - Duration::from_secs(h * 3600 + 60);
+            out = out.recovery_points(
+                RecoveryPointByResource::builder()
+                    .creation_date(DateTime::from(created))
+                    .recovery_point_arn("rp")
+                    .build(),
+            );
+        }
+        out.build()
+    })
+}
+
+fn no_effective_policy() -> Rule {
+    use aws_sdk_organizations::operation::describe_effective_policy::DescribeEffectivePolicyError;
+    use aws_sdk_organizations::types::error::EffectivePolicyNotFoundException;
+    mock!(aws_sdk_organizations::Client::describe_effective_policy).then_error(|| {
+        DescribeEffectivePolicyError::EffectivePolicyNotFoundException(
+            EffectivePolicyNotFoundException::builder()
+                .message("no effective policy")
+                .meta(
+                    aws_smithy_types::error::ErrorMetadata::builder()
+                        .code("EffectivePolicyNotFoundException")
+                        .message("no effective policy")
+                        .build(),
+                )
+                .build(),
+        )
+    })
+}
+
+fn verdict_of(report: &AuditReport, arn: &str) -> (Verdict, Option<u64>, Vec<String>) {
+    let e = report
+        .entries
+        .iter()
+        .find(|e| e.resource == arn)
+        .unwrap_or_else(|| panic!("{arn} not audited"));
+    (e.verdict, e.newest_recovery_point_age_hours, e.covered_by.clone())
+}
+
+/// Runs the audit with inventory from moto and coverage from `backup_rules` / `org_rules`.
+async fn run_audit(s: &Scene, backup_rules: &[&Rule], org_rules: &[&Rule]) -> AuditReport {
+    let aws = s.em.fresh_aws().await;
+    let coverage = Coverage {
+        organizations: mock_client!(aws_sdk_organizations, RuleMode::MatchAny, org_rules),
+        backup: [(
+            s.em.region.clone(),
+            mock_client!(aws_sdk_backup, RuleMode::MatchAny, backup_rules),
+        )]
+        .into(),
+    };
+    let opts = BackfillOptions {
+        regions: vec![s.em.region.clone()],
+        ..Default::default()
+    };
+    audit(&aws, &coverage, &opts, now()).await.unwrap()
+}
+
+fn plans(names: &'static [(&'static str, &'static str)]) -> Rule {
+    mock!(aws_sdk_backup::Client::list_backup_plans).then_output(move || {
+        let mut out = aws_sdk_backup::operation::list_backup_plans::ListBackupPlansOutput::builder();
+        for (id, name) in names {
+            out = out.backup_plans_list(
+                aws_sdk_backup::types::BackupPlansListMember::builder()
+                    .backup_plan_id(*id)
+                    .backup_plan_name(*name)
+                    .build(),
+            );
+        }
+        out.build()
+    })
+}
+
+#[tokio::test]
+async fn account_plan_coverage_and_recovery_point_age_decide_the_verdicts() {
+    let _turn = TURN.lock().await;
+    let s = scene().await;
+    let plan_list = plans(&[("plan-1", "superwerker-backup")]);
+    let plan_id = "plan-1".to_owned();
+    let list_plan = plan_id.clone();
+    let list = mock!(aws_sdk_backup::Client::list_backup_selections)
+        .match_requests(move |r| r.backup_plan_id() == Some(list_plan.as_str()))
+        .then_output(|| {
+            ListBackupSelectionsOutput::builder()
+                .backup_selections_list(
+                    BackupSelectionsListMember::builder()
+                        .selection_id("sel-1")
+                        .selection_name("backup-daily")
+                        .build(),
+                )
+                .build()
+        });
+    let spec = policy::BackupPlanSpec::new(KEY, "daily", policy::service_role_arn("aws", &s.em.account));
+    let get = mock!(aws_sdk_backup::Client::get_backup_selection).then_output(move || {
+        GetBackupSelectionOutput::builder()
+            .backup_selection(superwerker_backup_bootstrap::account::selection(&spec).unwrap())
+            .build()
+    });
+    let points = recovery_points(&s);
+    let effective = no_effective_policy();
+    let report = run_audit(&s, &[&plan_list, &list, &get, &points], &[&effective]).await;
+
+    let ours = vec!["superwerker-backup/backup-daily".to_owned()];
+    assert_eq!(
+        verdict_of(&report, &s.fresh),
+        (Verdict::Protected, Some(2), ours.clone()),
+        "{}",
+        report.to_table()
+    );
+    assert_eq!(verdict_of(&report, &s.db), (Verdict::Protected, Some(2), ours.clone()));
+    assert_eq!(
+        verdict_of(&report, &s.stale),
+        (Verdict::NoRecentRecoveryPoint, Some(50), ours)
+    );
+    assert_eq!(
+        verdict_of(&report, &s.untagged),
+        (Verdict::Untagged, None, vec![]),
+        "{}",
+        report.to_table()
+    );
+    assert_eq!(verdict_of(&report, &s.opted_out), (Verdict::OptedOut, None, vec![]));
+    assert_eq!(report.unprotected, 2);
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(list.num_calls(), 1);
+    assert_eq!(
+        points.num_calls(),
+        3,
+        "recovery points are read only for covered resources"
+    );
+}
+
+#[tokio::test]
+async fn the_organizations_effective_backup_policy_counts_as_coverage_and_unreadable_sources_are_unknown() {
+    let _turn = TURN.lock().await;
+    let s = scene().await;
+    let region = s.em.region.clone();
+    let effective = mock!(aws_sdk_organizations::Client::describe_effective_policy).then_output(move || {
+        let content = policy::backup_policy("aws", KEY, "daily", std::slice::from_ref(&region));
+        DescribeEffectivePolicyOutput::builder()
+            .effective_policy(EffectivePolicy::builder().policy_content(content.to_string()).build())
+            .build()
+    });
+    let points = recovery_points(&s);
+    let no_plans = plans(&[]);
+    let report = run_audit(&s, &[&no_plans, &points], &[&effective]).await;
+    let org = vec!["org:superwerker-backup/backup-daily".to_owned()];
+    assert_eq!(
+        verdict_of(&report, &s.fresh),
+        (Verdict::Protected, Some(2), org.clone()),
+        "{}",
+        report.to_table()
+    );
+    assert_eq!(verdict_of(&report, &s.stale).0, Verdict::NoRecentRecoveryPoint);
+    assert_eq!(verdict_of(&report, &s.untagged).0, Verdict::Untagged);
+
+    // A plan whose selections cannot be read (AccessDenied): resources not covered otherwise become Unknown, and
+    // the problem is reported.
+    let other_plan = plans(&[("plan-9", "someone-elses-plan")]);
+    let denied = mock!(aws_sdk_backup::Client::list_backup_selections).then_error(|| {
+        aws_sdk_backup::operation::list_backup_selections::ListBackupSelectionsError::generic(
+            aws_smithy_types::error::ErrorMetadata::builder()
+                .code("AccessDeniedException")
+                .message("denied")
+                .build(),
+        )
+    });
+    let report = run_audit(&s, &[&other_plan, &denied, &points], &[&effective]).await;
+    assert_eq!(
+        verdict_of(&report, &s.untagged).0,
+        Verdict::Unknown,
+        "{}",
+        report.to_table()
+    );
+    assert_eq!(
+        verdict_of(&report, &s.fresh).0,
+        Verdict::Protected,
+        "covered by the org policy regardless"
+    );
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("ListBackupSelections") && p.contains("AccessDeniedException")),
+        "{:?}",
+        report.problems
+    );
+}
