@@ -7,17 +7,30 @@ PYTHON ?= python3
 VENV := .venv
 REQUIREMENTS := tests/harness/requirements.txt
 STAMP := $(VENV)/.installed
+LINT_VENV := .venv-lint
+LINT_REQUIREMENTS := tests/harness/requirements-lint.txt
+LINT_STAMP := $(LINT_VENV)/.installed
+LAMBDAS := backup-tagger backup-backfill backup-bootstrap
+# make deploy
+STACK ?= superwerker-backup
+REGION ?= $(AWS_REGION)
+BOOTSTRAP ?= false
+BACKUP_SCOPE ?= organization
+BACKUP_REGIONS ?=
+SWEEP_REGIONS ?=
 EMULATOR := tests/harness/with-emulator.sh
 # The venv first on PATH: cargo-lambda and the zig it builds with live there.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup demo test check unit build-dev build lint clean
+.PHONY: help setup lint-setup demo test check build-dev build lint deploy deploy-organization clean
 
 help:
 	@echo "make demo   - run the whole flow against a local AWS emulator and print what happened"
 	@echo "make test   - format check, clippy, all tests (unit, emulator, end to end)"
 	@echo "make setup  - only the pinned Python tools in $(VENV)/ (moto, cargo-lambda, cfn-lint)"
-	@echo "make build  - release Lambda binaries (cargo lambda build --release, x86_64)"
+	@echo "make build  - release Lambda zips (cargo lambda build --release, x86_64) and their sizes"
+	@echo "make lint   - cfn-lint and checkov on infra/"
+	@echo "make deploy - deploy infra/template.yaml with the SAM CLI (needs real AWS; see README, Deploy)"
 
 setup: $(STAMP)
 
@@ -26,26 +39,60 @@ $(STAMP): $(REQUIREMENTS)
 	$(VENV)/bin/pip install --disable-pip-version-check -q -r $(REQUIREMENTS)
 	touch $@
 
+lint-setup: $(LINT_STAMP)
+
+# checkov has its own venv so that its pins cannot disturb moto's.
+$(LINT_STAMP): $(LINT_REQUIREMENTS)
+	$(PYTHON) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/pip install --disable-pip-version-check -q -r $(LINT_REQUIREMENTS)
+	touch $@
+
+lint: setup lint-setup
+	$(VENV)/bin/cfn-lint infra/*.yaml
+	$(LINT_VENV)/bin/checkov -d infra --framework cloudformation --skip-download --compact --quiet
+
 # Debug builds of everything, and the Lambda binaries exactly as `cargo lambda watch` runs them.
 build-dev:
 	cargo build --workspace --all-targets
-	cargo build --bin backup-tagger
-	cargo build --bin backup-bootstrap
-	cargo build --bin backup-backfill
+	for bin in $(LAMBDAS); do cargo build --bin $$bin; done
 
 check:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-test: setup check build-dev
+test: setup check lint build-dev
 	$(EMULATOR) --lambda-watch -- cargo test --workspace
+	$(EMULATOR) -- $(VENV)/bin/python -m unittest discover -s tests/infra -v
+	$(MAKE) --no-print-directory build
 
 demo: setup build-dev
 	$(EMULATOR) --lambda-watch -- cargo run -q -p superwerker-backup-e2e --bin demo
 
 build: setup
-	cargo lambda build --release --bin backup-tagger
+	cargo lambda build --release --output-format zip $(addprefix --bin ,$(LAMBDAS))
+	@for bin in $(LAMBDAS); do \
+	  zip=target/lambda/$$bin/bootstrap.zip; \
+	  test -s $$zip || { echo "missing $$zip"; exit 1; }; \
+	  echo "$$bin: $$(stat -c %s $$zip) bytes zipped ($$zip)"; \
+	done
+
+deploy: setup
+	@command -v sam >/dev/null || { echo "make deploy needs the AWS SAM CLI (pip install aws-sam-cli) and AWS credentials for the target account"; exit 2; }
+	sam build --template infra/template.yaml --beta-features
+	sam deploy --stack-name $(STACK) --region $(REGION) --resolve-s3 \
+	  --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND \
+	  --parameter-overrides DeployBootstrap=$(BOOTSTRAP) BackupScope=$(BACKUP_SCOPE) \
+	    BackupRegions=$(BACKUP_REGIONS) SweepRegions=$(SWEEP_REGIONS)
+
+deploy-organization: setup
+	@command -v sam >/dev/null || { echo "make deploy-organization needs the AWS SAM CLI and management-account credentials"; exit 2; }
+	@test -n "$(TEMPLATE_URL)" -a -n "$(OU_IDS)" -a -n "$(HOME_REGION)" || { \
+	  echo "set TEMPLATE_URL (S3 URL of the packaged infra/template.yaml), OU_IDS (r-xxxx or OU ids), HOME_REGION"; exit 2; }
+	sam deploy --template-file infra/organization.yaml --stack-name $(STACK)-organization --region $(REGION) \
+	  --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM \
+	  --parameter-overrides TemplateURL=$(TEMPLATE_URL) OrganizationalUnitIds=$(OU_IDS) \
+	    HomeRegion=$(HOME_REGION) OtherRegions=$(OTHER_REGIONS)
 
 clean:
 	cargo clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(LINT_VENV)

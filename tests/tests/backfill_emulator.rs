@@ -235,6 +235,13 @@ async fn a_thousand_resources_in_two_regions_are_backfilled_with_batched_calls()
         real.total_api_calls, real.api_calls
     );
 
+    let undeclared =
+        superwerker_backup_aws::iam::undeclared(real.api_calls.keys(), superwerker_backup_aws::iam::BACKFILL);
+    assert!(
+        undeclared.is_empty(),
+        "calls the template does not allow: {undeclared:?}"
+    );
+
     // End state: every untagged one is daily, no existing value changed.
     for (arn, want) in &expected {
         assert_eq!(em.tag_value(arn, KEY).await.unwrap().as_deref(), Some(*want), "{arn}");

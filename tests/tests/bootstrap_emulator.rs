@@ -137,6 +137,13 @@ async fn organization_scope_creates_then_is_up_to_date_restores_drift_and_remove
     assert!(second.to_table().contains("up to date"));
     assert_eq!(writes(&aws), 0, "{:?}", aws.calls().snapshot());
 
+    let calls = aws.calls().snapshot();
+    let undeclared = superwerker_backup_aws::iam::undeclared(calls.keys(), superwerker_backup_aws::iam::BOOTSTRAP);
+    assert!(
+        undeclared.is_empty(),
+        "calls the template does not allow: {undeclared:?}"
+    );
+
     // Someone edits the tag policy by hand: the next run restores it, with a readable diff.
     let drifted = r#"{"tags":{"superwerker:backup":{"tag_value":{"@@assign":["none","daily","weekly"]},"enforced_for":{"@@assign":["ec2:volume"]}}}}"#;
     em.setup
@@ -266,6 +273,12 @@ async fn account_scope_creates_the_vault_and_the_plan_in_the_emulator() {
         .unwrap()
         .expect("a plan id");
     assert_eq!(kinds(&report), vec![ChangeKind::Created, ChangeKind::Created]);
+    let calls = aws.calls().snapshot();
+    let undeclared = superwerker_backup_aws::iam::undeclared(calls.keys(), superwerker_backup_aws::iam::BOOTSTRAP);
+    assert!(
+        undeclared.is_empty(),
+        "calls the template does not allow: {undeclared:?}"
+    );
 
     let plan = em
         .setup

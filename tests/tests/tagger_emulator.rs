@@ -95,6 +95,12 @@ async fn untagged_resources_of_each_type_get_daily() {
             aws.calls().snapshot()
         );
         assert_eq!(aws.calls().of(write_op(kind)), 1, "{kind:?}");
+        let calls = aws.calls().snapshot();
+        let undeclared = superwerker_backup_aws::iam::undeclared(calls.keys(), superwerker_backup_aws::iam::TAGGER);
+        assert!(
+            undeclared.is_empty(),
+            "calls the template does not allow: {undeclared:?}"
+        );
     }
 }
 

@@ -54,19 +54,11 @@ impl TagStore for Ec2 {
     }
 
     async fn add_tag(&self, resource: &ResourceRef, tag: &Tag) -> Result<(), AdapterError> {
-        self.client
-            .create_tags()
-            .resources(&resource.id)
-            .tags(
-                aws_sdk_ec2::types::Tag::builder()
-                    .key(&tag.key)
-                    .value(&tag.value)
-                    .build(),
-            )
-            .send()
+        let ids = [resource.id.clone()];
+        self.tag_volumes(&ids, tag)
             .await
-            .map_err(|e| AdapterError::from_sdk("EC2.CreateTags", &resource.id, e.into_service_error(), NOT_READY))?;
-        Ok(())
+            .pop()
+            .map_or(Ok(()), |(_, result)| result)
     }
 }
 
@@ -103,7 +95,7 @@ impl crate::Inventory for Ec2 {
 }
 
 impl Ec2 {
-    /// Tags many volumes with `CreateTags`, up to 1,000 ids per call. EC2 fails a whole call when one id is gone
+    /// Tags volumes with `CreateTags`, up to 1,000 ids per call (the tagger's single volume is a batch of one). EC2 fails a whole call when one id is gone
     /// (`InvalidVolume.NotFound`): such a batch is split in halves until the missing ids are isolated, so the
     /// others are still tagged with few extra calls. Returns each id with its result.
     pub async fn tag_volumes(&self, ids: &[String], tag: &Tag) -> Vec<(String, Result<(), AdapterError>)> {
@@ -131,13 +123,14 @@ impl Ec2 {
                         format!("{} volumes", batch.len())
                     };
                     let error = AdapterError::from_sdk("EC2.CreateTags", &what, e.into_service_error(), NOT_READY);
-                    if batch.len() > 1 && error.code() == "InvalidVolume.NotFound" {
+                    if batch.len() == 1 {
+                        results.push((batch[0].clone(), Err(error)));
+                    } else if error.code() == "InvalidVolume.NotFound" {
                         let (a, b) = batch.split_at(batch.len() / 2);
                         work.push(b);
                         work.push(a);
                     } else {
-                        let message = error.to_string();
-                        let code = error.code().to_owned();
+                        let (code, message) = (error.code().to_owned(), error.to_string());
                         results.extend(batch.iter().map(|id| {
                             let e = AdapterError::Failed {
                                 operation: "EC2.CreateTags",

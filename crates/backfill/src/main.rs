@@ -48,13 +48,7 @@ fn options(payload: Value, settings: &TagSettings) -> Result<BackfillOptions, St
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_current_span(false)
-        .with_target(false)
-        .without_time()
-        .init();
+    superwerker_backup_aws::logging::init_lambda_json();
     let aws = Aws::from_env_adaptive().await;
     let settings = TagSettings::from_lookup(|name| std::env::var(name).ok())?;
     let (aws, settings) = (&aws, &settings);

@@ -72,6 +72,11 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         output: Output,
     },
+    /// Print the IAM actions each Lambda function needs (as declared by the code), as JSON; infra/ tests compare
+    /// them with the templates.
+    IamActions,
+    /// Print the handled CloudTrail events (the domain's table), as JSON; infra/ tests compare the event patterns.
+    HandledEvents,
     /// Show, for every table, volume and DB instance: tag value, which backup selection covers it, and the age of
     /// its newest recovery point. Exit code 3 when any resource is unprotected, so it can gate a pipeline.
     Audit {
@@ -182,6 +187,31 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 Output::Table => print!("{}", report.to_table()),
                 Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::IamActions => {
+            use superwerker_backup_aws::iam;
+            let actions = serde_json::json!({
+                "backup-tagger": iam::TAGGER,
+                "backup-backfill": iam::BACKFILL,
+                "backup-bootstrap": iam::BOOTSTRAP,
+            });
+            println!("{}", serde_json::to_string_pretty(&actions)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::HandledEvents => {
+            let events: Vec<serde_json::Value> = superwerker_backup_domain::HANDLED_EVENTS
+                .iter()
+                .map(|e| {
+                    serde_json::json!({
+                        "source": e.eventbridge_source(),
+                        "eventSource": e.event_source,
+                        "eventName": e.event_name,
+                        "resourceType": e.kind.label(),
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&events)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { regions, output } => {

@@ -10,13 +10,7 @@ use superwerker_backup_aws::Aws;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_current_span(false)
-        .with_target(false)
-        .without_time()
-        .init();
+    superwerker_backup_aws::logging::init_lambda_json();
 
     let aws = Aws::from_env().await;
     let region = aws
