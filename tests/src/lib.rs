@@ -211,6 +211,43 @@ impl Emulator {
         Ok((id, arn))
     }
 
+    /// Creates an Aurora DB cluster, optionally with tags; returns (identifier, ARN).
+    pub async fn create_db_cluster(&self, tags: &[(&str, &str)]) -> Result<(String, String)> {
+        let id = unique("aurora");
+        let mut req = self
+            .setup
+            .clients(&self.region)
+            .rds
+            .client
+            .create_db_cluster()
+            .db_cluster_identifier(&id)
+            .engine("aurora-postgresql")
+            .master_username("demo")
+            .master_user_password("not-a-secret-1");
+        for (k, v) in tags {
+            req = req.tags(aws_sdk_rds::types::Tag::builder().key(*k).value(*v).build());
+        }
+        let out = req.send().await.context("CreateDBCluster")?;
+        let arn = out
+            .db_cluster()
+            .and_then(|d| d.db_cluster_arn())
+            .context("no dBClusterArn")?
+            .to_owned();
+        Ok((id, arn))
+    }
+
+    /// The CloudTrail event for the cluster: the real SumoLogic-docs record, with the emulator's ids.
+    pub fn create_db_cluster_event(&self, id: &str, arn: &str, request_tags: &[(&str, &str)]) -> Value {
+        let mut d = self.record("create-db-cluster.sumologic.json");
+        d["requestParameters"]["dBClusterIdentifier"] = json!(id);
+        d["responseElements"]["dBClusterIdentifier"] = json!(id);
+        d["responseElements"]["dBClusterArn"] = json!(arn);
+        if !request_tags.is_empty() {
+            d["requestParameters"]["tags"] = tag_list(request_tags);
+        }
+        envelope(d)
+    }
+
     /// Sets a tag after creation (what a user does by hand).
     pub async fn tag_after_creation(&self, arn: &str, key: &str, value: &str) -> Result<()> {
         let resource = resource_of(arn)?;

@@ -58,6 +58,11 @@ async fn create(
             let event = em.create_db_instance_event(&id, &arn, request_tags);
             (arn, event)
         }
+        ResourceKind::RdsDbCluster => {
+            let (id, arn) = em.create_db_cluster(creation_tags).await.unwrap();
+            let event = em.create_db_cluster_event(&id, &arn, request_tags);
+            (arn, event)
+        }
     }
 }
 
@@ -65,7 +70,7 @@ fn write_op(kind: ResourceKind) -> &'static str {
     match kind {
         ResourceKind::DynamoDbTable => "DynamoDB.TagResource",
         ResourceKind::EbsVolume => "EC2.CreateTags",
-        ResourceKind::RdsDbInstance => "RDS.AddTagsToResource",
+        ResourceKind::RdsDbInstance | ResourceKind::RdsDbCluster => "RDS.AddTagsToResource",
     }
 }
 

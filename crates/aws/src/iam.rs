@@ -22,6 +22,7 @@ pub const BACKFILL: &[&str] = &[
     "ec2:DescribeVolumes",
     // tag:TagResources tags a DB instance with the caller's rds:AddTagsToResource permission.
     "rds:AddTagsToResource",
+    "rds:DescribeDBClusters",
     "rds:DescribeDBInstances",
     "tag:GetResources",
     "tag:TagResources",

@@ -6,7 +6,11 @@ use superwerker_backup_domain::{ResourceRef, Tag};
 
 use crate::{AdapterError, CallCounter, TagStore};
 
-const NOT_READY: &[&str] = &["DBInstanceNotFound", "DBInstanceNotFoundFault"];
+const NOT_READY: &[&str] = &[
+    "DBInstanceNotFound",
+    "DBInstanceNotFoundFault",
+    "DBClusterNotFoundFault",
+];
 
 #[derive(Clone, Debug)]
 pub struct Rds {
@@ -78,6 +82,46 @@ impl crate::Inventory for Rds {
             for db in page.db_instances() {
                 let Some(arn) = db.db_instance_arn() else { continue };
                 let tags = db
+                    .tag_list()
+                    .iter()
+                    .map(|t| Tag::new(t.key().unwrap_or_default(), t.value().unwrap_or_default()))
+                    .collect();
+                let resource = crate::inventory::reference_from_arn(self.kind(), arn)?;
+                out.push(crate::Found {
+                    resource,
+                    tags: Some(tags),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The DB clusters of the same RDS client, as their own inventory (Aurora and Multi-AZ clusters are backed up at the
+/// cluster level).
+#[derive(Clone, Debug)]
+pub struct RdsClusters(pub Rds);
+
+impl crate::Inventory for RdsClusters {
+    fn kind(&self) -> superwerker_backup_domain::ResourceKind {
+        superwerker_backup_domain::ResourceKind::RdsDbCluster
+    }
+
+    /// `DescribeDBClusters` pages; `TagList` comes with each cluster.
+    async fn list(&self, region: &str, _account: &str) -> Result<Vec<crate::Found>, AdapterError> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .0
+            .client
+            .describe_db_clusters()
+            .max_records(100)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AdapterError::from_sdk("RDS.DescribeDBClusters", region, e, &[]))?;
+            for cluster in page.db_clusters() {
+                let Some(arn) = cluster.db_cluster_arn() else { continue };
+                let tags = cluster
                     .tag_list()
                     .iter()
                     .map(|t| Tag::new(t.key().unwrap_or_default(), t.value().unwrap_or_default()))

@@ -138,7 +138,7 @@ impl TagStore for Aws {
         match resource.kind {
             ResourceKind::DynamoDbTable => c.dynamodb.read_tags(resource).await,
             ResourceKind::EbsVolume => c.ec2.read_tags(resource).await,
-            ResourceKind::RdsDbInstance => c.rds.read_tags(resource).await,
+            ResourceKind::RdsDbInstance | ResourceKind::RdsDbCluster => c.rds.read_tags(resource).await,
         }
     }
 
@@ -147,7 +147,7 @@ impl TagStore for Aws {
         match resource.kind {
             ResourceKind::DynamoDbTable => c.dynamodb.add_tag(resource, tag).await,
             ResourceKind::EbsVolume => c.ec2.add_tag(resource, tag).await,
-            ResourceKind::RdsDbInstance => c.rds.add_tag(resource, tag).await,
+            ResourceKind::RdsDbInstance | ResourceKind::RdsDbCluster => c.rds.add_tag(resource, tag).await,
         }
     }
 }

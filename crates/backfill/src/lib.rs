@@ -173,6 +173,11 @@ async fn scan_one(
     let found: Vec<Found> = match kind {
         ResourceKind::EbsVolume => c.ec2.list(region, account).await?,
         ResourceKind::RdsDbInstance => c.rds.list(region, account).await?,
+        ResourceKind::RdsDbCluster => {
+            superwerker_backup_aws::rds::RdsClusters(c.rds.clone())
+                .list(region, account)
+                .await?
+        }
         ResourceKind::DynamoDbTable => c.dynamodb.list(region, account).await?,
     };
     if found.is_empty() {
@@ -379,7 +384,10 @@ async fn tag_region(
     }
 
     // RDS first, then DynamoDB, so that as few batches as possible wait for the DynamoDB rate limit.
-    let mut arns: Vec<&ResourceRef> = todo.iter().filter(|r| r.kind == ResourceKind::RdsDbInstance).collect();
+    let mut arns: Vec<&ResourceRef> = todo
+        .iter()
+        .filter(|r| matches!(r.kind, ResourceKind::RdsDbInstance | ResourceKind::RdsDbCluster))
+        .collect();
     arns.extend(todo.iter().filter(|r| r.kind == ResourceKind::DynamoDbTable));
     for batch in arns.chunks(superwerker_backup_aws::tagging::MAX_ARNS_PER_CALL) {
         limit

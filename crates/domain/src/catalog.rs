@@ -9,13 +9,16 @@ pub enum ResourceKind {
     DynamoDbTable,
     EbsVolume,
     RdsDbInstance,
+    /// Aurora and Multi-AZ DB clusters: AWS Backup protects these at the cluster level.
+    RdsDbCluster,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 3] = [
+    pub const ALL: [ResourceKind; 4] = [
         ResourceKind::DynamoDbTable,
         ResourceKind::EbsVolume,
         ResourceKind::RdsDbInstance,
+        ResourceKind::RdsDbCluster,
     ];
 
     /// The service part of the resource's ARN.
@@ -23,7 +26,7 @@ impl ResourceKind {
         match self {
             ResourceKind::DynamoDbTable => "dynamodb",
             ResourceKind::EbsVolume => "ec2",
-            ResourceKind::RdsDbInstance => "rds",
+            ResourceKind::RdsDbInstance | ResourceKind::RdsDbCluster => "rds",
         }
     }
 
@@ -33,6 +36,7 @@ impl ResourceKind {
             ResourceKind::DynamoDbTable => "dynamodb:table",
             ResourceKind::EbsVolume => "ec2:volume",
             ResourceKind::RdsDbInstance => "rds:db",
+            ResourceKind::RdsDbCluster => "rds:cluster",
         }
     }
 
@@ -42,6 +46,7 @@ impl ResourceKind {
             ResourceKind::DynamoDbTable => format!("table/{id}"),
             ResourceKind::EbsVolume => format!("volume/{id}"),
             ResourceKind::RdsDbInstance => format!("db:{}", id.to_ascii_lowercase()),
+            ResourceKind::RdsDbCluster => format!("cluster:{}", id.to_ascii_lowercase()),
         }
     }
 
@@ -51,6 +56,7 @@ impl ResourceKind {
             ResourceKind::DynamoDbTable => "table/",
             ResourceKind::EbsVolume => "volume/",
             ResourceKind::RdsDbInstance => "db:",
+            ResourceKind::RdsDbCluster => "cluster:",
         };
         resource.strip_prefix(prefix).filter(|id| self.is_valid_id(id))
     }
@@ -67,8 +73,9 @@ impl ResourceKind {
             ResourceKind::EbsVolume => id.strip_prefix("vol-").is_some_and(|hex| {
                 (1..=32).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
             }),
-            // RDS: 1-63 letters, digits, hyphens; starts with a letter; no trailing or double hyphen.
-            ResourceKind::RdsDbInstance => {
+            // RDS instances and clusters: 1-63 letters, digits, hyphens; starts with a letter; no trailing or
+            // double hyphen.
+            ResourceKind::RdsDbInstance | ResourceKind::RdsDbCluster => {
                 (1..=63).contains(&id.len())
                     && id.as_bytes()[0].is_ascii_alphabetic()
                     && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
@@ -133,6 +140,36 @@ pub const HANDLED_EVENTS: &[HandledEvent] = &[
         request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
     },
     HandledEvent {
+        event_source: "dynamodb.amazonaws.com",
+        event_name: "RestoreTableFromBackup",
+        kind: ResourceKind::DynamoDbTable,
+        arn_at: &["/responseElements/tableDescription/tableArn"],
+        id_at: &[
+            "/responseElements/tableDescription/tableName",
+            "/requestParameters/targetTableName",
+        ],
+        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
+    },
+    HandledEvent {
+        event_source: "dynamodb.amazonaws.com",
+        event_name: "RestoreTableToPointInTime",
+        kind: ResourceKind::DynamoDbTable,
+        arn_at: &["/responseElements/tableDescription/tableArn"],
+        id_at: &[
+            "/responseElements/tableDescription/tableName",
+            "/requestParameters/targetTableName",
+        ],
+        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
+    },
+    HandledEvent {
+        event_source: "dynamodb.amazonaws.com",
+        event_name: "ImportTable",
+        kind: ResourceKind::DynamoDbTable,
+        arn_at: &["/responseElements/importTableDescription/tableArn"],
+        id_at: &["/requestParameters/tableCreationParameters/tableName"],
+        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
+    },
+    HandledEvent {
         event_source: "ec2.amazonaws.com",
         event_name: "CreateVolume",
         kind: ResourceKind::EbsVolume,
@@ -151,6 +188,94 @@ pub const HANDLED_EVENTS: &[HandledEvent] = &[
         id_at: &[
             "/responseElements/dBInstanceIdentifier",
             "/requestParameters/dBInstanceIdentifier",
+        ],
+        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
+    },
+    HandledEvent {
+        event_source: "rds.amazonaws.com",
+        event_name: "RestoreDBInstanceFromDBSnapshot",
+        kind: ResourceKind::RdsDbInstance,
+        arn_at: &["/responseElements/dBInstanceArn"],
+        id_at: &[
+            "/responseElements/dBInstanceIdentifier",
+            "/requestParameters/dBInstanceIdentifier",
+        ],
+        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
+    },
+    HandledEvent {
+        event_source: "rds.amazonaws.com",
+        event_name: "RestoreDBInstanceToPointInTime",
+        kind: ResourceKind::RdsDbInstance,
+        arn_at: &["/responseElements/dBInstanceArn"],
+        id_at: &[
+            "/responseElements/dBInstanceIdentifier",
+            "/requestParameters/targetDBInstanceIdentifier",
+        ],
+        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
+    },
+    HandledEvent {
+        event_source: "rds.amazonaws.com",
+        event_name: "RestoreDBInstanceFromS3",
+        kind: ResourceKind::RdsDbInstance,
+        arn_at: &["/responseElements/dBInstanceArn"],
+        id_at: &[
+            "/responseElements/dBInstanceIdentifier",
+            "/requestParameters/dBInstanceIdentifier",
+        ],
+        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
+    },
+    HandledEvent {
+        event_source: "rds.amazonaws.com",
+        event_name: "CreateDBInstanceReadReplica",
+        kind: ResourceKind::RdsDbInstance,
+        arn_at: &["/responseElements/dBInstanceArn"],
+        id_at: &[
+            "/responseElements/dBInstanceIdentifier",
+            "/requestParameters/dBInstanceIdentifier",
+        ],
+        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
+    },
+    HandledEvent {
+        event_source: "rds.amazonaws.com",
+        event_name: "CreateDBCluster",
+        kind: ResourceKind::RdsDbCluster,
+        arn_at: &["/responseElements/dBClusterArn"],
+        id_at: &[
+            "/responseElements/dBClusterIdentifier",
+            "/requestParameters/dBClusterIdentifier",
+        ],
+        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
+    },
+    HandledEvent {
+        event_source: "rds.amazonaws.com",
+        event_name: "RestoreDBClusterFromSnapshot",
+        kind: ResourceKind::RdsDbCluster,
+        arn_at: &["/responseElements/dBClusterArn"],
+        id_at: &[
+            "/responseElements/dBClusterIdentifier",
+            "/requestParameters/dBClusterIdentifier",
+        ],
+        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
+    },
+    HandledEvent {
+        event_source: "rds.amazonaws.com",
+        event_name: "RestoreDBClusterToPointInTime",
+        kind: ResourceKind::RdsDbCluster,
+        arn_at: &["/responseElements/dBClusterArn"],
+        id_at: &[
+            "/responseElements/dBClusterIdentifier",
+            "/requestParameters/dBClusterIdentifier",
+        ],
+        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
+    },
+    HandledEvent {
+        event_source: "rds.amazonaws.com",
+        event_name: "RestoreDBClusterFromS3",
+        kind: ResourceKind::RdsDbCluster,
+        arn_at: &["/responseElements/dBClusterArn"],
+        id_at: &[
+            "/responseElements/dBClusterIdentifier",
+            "/requestParameters/dBClusterIdentifier",
         ],
         request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
     },
@@ -230,6 +355,7 @@ mod tests {
                 ResourceKind::DynamoDbTable => "Music",
                 ResourceKind::EbsVolume => "vol-13439757",
                 ResourceKind::RdsDbInstance => "test-instance",
+                ResourceKind::RdsDbCluster => "aurora-1",
             };
             assert_eq!(kind.id_in_arn_resource(&kind.arn_resource(id)), Some(id));
         }

@@ -93,7 +93,51 @@ fn every_real_fixture_of_a_handled_event_names_the_right_resource() {
             "arn:aws:rds:us-east-1:1010101010101:db:test-cloudtrail-event-instance-14340",
         ),
     ];
-    for (name, kind, id, arn) in cases {
+    let more = [
+        (
+            "restore-db-instance-from-db-snapshot.panther-public.json",
+            ResourceKind::RdsDbInstance,
+            "test-instance",
+            "arn:aws:rds:us-east-1:123456789012:db:test-instance",
+        ),
+        (
+            "restore-db-instance-from-db-snapshot.panther-not-public.json",
+            ResourceKind::RdsDbInstance,
+            "test-instance",
+            "arn:aws:rds:us-east-1:123456789012:db:test-instance",
+        ),
+        (
+            "restore-db-instance-to-point-in-time.synthetic.json",
+            ResourceKind::RdsDbInstance,
+            "test-instance-pitr",
+            "arn:aws:rds:us-east-1:123456789012:db:test-instance-pitr",
+        ),
+        (
+            "restore-db-instance-from-s3.synthetic.json",
+            ResourceKind::RdsDbInstance,
+            "test-instance-s3",
+            "arn:aws:rds:us-east-1:123456789012:db:test-instance-s3",
+        ),
+        (
+            "restore-table-from-backup.synthetic.json",
+            ResourceKind::DynamoDbTable,
+            "Music-restored",
+            "arn:aws:dynamodb:us-west-2:111122223333:table/Music-restored",
+        ),
+        (
+            "restore-table-to-point-in-time.synthetic.json",
+            ResourceKind::DynamoDbTable,
+            "Music-pitr",
+            "arn:aws:dynamodb:us-west-2:111122223333:table/Music-pitr",
+        ),
+        (
+            "import-table.synthetic.json",
+            ResourceKind::DynamoDbTable,
+            "Music-imported",
+            "arn:aws:dynamodb:us-west-2:111122223333:table/Music-imported",
+        ),
+    ];
+    for (name, kind, id, arn) in cases.into_iter().chain(more) {
         assert_eq!(checked_arn(name), (kind, id.to_owned(), arn.to_owned()), "{name}");
     }
 }
@@ -103,8 +147,6 @@ fn fixtures_of_events_not_handled_yet_are_ignored_not_errors() {
     for name in [
         "controltower-create-managed-account.lambda-rust-runtime.json",
         "run-instances.panther.json",
-        "create-db-cluster.sumologic.json",
-        "restore-db-instance-from-db-snapshot.panther-public.json",
     ] {
         let detail = fixture(name);
         let scope = EventScope::own("123456789012", "us-east-1");
@@ -401,6 +443,28 @@ fn rds_identifiers_are_lowercased_like_rds_does() {
             assert_eq!(resource.id, "mydb");
             assert!(resource.arn.to_string().ends_with(":db:mydb"));
         }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_read_replica_created_with_none_is_skipped_without_calls() {
+    let d = fixture("create-db-instance-read-replica.synthetic.json");
+    expect_tagged_at_creation(d, "none");
+}
+
+#[test]
+fn restores_without_the_identifier_in_the_response_use_the_request() {
+    let mut d = fixture("restore-db-instance-to-point-in-time.synthetic.json");
+    d["responseElements"] = Value::Null;
+    match run(&envelope(d.clone()), &own_scope(&d)).unwrap() {
+        Classification::Check { resource, .. } => assert_eq!(resource.id, "test-instance-pitr"),
+        other => panic!("{other:?}"),
+    }
+    let mut d = fixture("restore-table-from-backup.synthetic.json");
+    d["responseElements"] = Value::Null;
+    match run(&envelope(d.clone()), &own_scope(&d)).unwrap() {
+        Classification::Check { resource, .. } => assert_eq!(resource.id, "Music-restored"),
         other => panic!("{other:?}"),
     }
 }

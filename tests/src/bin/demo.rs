@@ -77,10 +77,11 @@ async fn main() -> Result<()> {
         }
     }
 
-    println!("\n2. Somebody creates three resources (one of them opted out at creation with {KEY}=none):");
+    println!("\n2. Somebody creates four resources (one of them opted out at creation with {KEY}=none):");
     let (table, table_arn) = em.create_table(&[("team", "payments")]).await?;
     let volume = em.create_volume(&[]).await?;
     let (db, db_arn) = em.create_db_instance(&[(KEY, "none")]).await?;
+    let (cluster, cluster_arn) = em.create_db_cluster(&[]).await?;
     let rows = vec![
         Row {
             kind: "dynamodb:table",
@@ -96,6 +97,11 @@ async fn main() -> Result<()> {
             kind: "rds:db",
             event: em.create_db_instance_event(&db, &db_arn, &[(KEY, "none")]),
             arn: db_arn,
+        },
+        Row {
+            kind: "rds:cluster",
+            event: em.create_db_cluster_event(&cluster, &cluster_arn, &[]),
+            arn: cluster_arn,
         },
     ];
     print_tags("   tags before:", &snapshot(&em, &rows).await?);
