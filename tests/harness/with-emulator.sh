@@ -92,7 +92,8 @@ SUPERWERKER_BACKUP_ACCOUNT_ID=$SWB_EMULATOR_ACCOUNT
 SUPERWERKER_BACKUP_VISIBILITY_DELAY_MS=50
 RUST_LOG=info
 ENV
-  (cd "$root" && PATH="$venv/bin:$PATH" setsid "$venv/bin/cargo-lambda" lambda watch --ignore-changes \
+  # exec: the background pid is the session (and process group) leader that cleanup() kills with its children.
+  (cd "$root" && PATH="$venv/bin:$PATH" exec setsid "$venv/bin/cargo-lambda" lambda watch --ignore-changes \
       -A 127.0.0.1 -P "$invoke_port" --env-file "$run_dir/lambda.env" >"$run_dir/watch.log" 2>&1) &
   pids+=($!)
   wait_http "http://127.0.0.1:$invoke_port/" 60 "cargo lambda watch"
