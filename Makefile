@@ -22,7 +22,19 @@ EMULATOR := tests/harness/with-emulator.sh
 # The venv first on PATH: cargo-lambda and the zig it builds with live there.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup lint-setup demo test check build-dev build lint deploy deploy-organization clean
+# make bench: Cloud Custodian in its own venv so its pins cannot disturb ours
+BENCH_VENV := .venv-bench
+BENCH_REQUIREMENTS := bench/requirements.txt
+BENCH_STAMP := $(BENCH_VENV)/.installed
+RELEASE_DIR := target/x86_64-unknown-linux-gnu/release
+BENCH_ARGS ?=
+# make fuzz / make stress
+CARGO_FUZZ_VERSION := 0.13.1
+CARGO_FUZZ := $(CURDIR)/.tools/bin/cargo-fuzz
+FUZZ_RUNS ?= 10000000
+BURST ?= 1000
+
+.PHONY: help setup lint-setup demo test check build-dev build lint deploy deploy-organization clean fuzz-setup fuzz burst stress bench-setup bench bench-profile
 
 help:
 	@echo "make demo   - run the whole flow against a local AWS emulator and print what happened"
@@ -31,6 +43,10 @@ help:
 	@echo "make build  - release Lambda zips (cargo lambda build --release, x86_64) and their sizes"
 	@echo "make lint   - cfn-lint and checkov on infra/"
 	@echo "make deploy - deploy infra/template.yaml with the SAM CLI (needs real AWS; see README, Deploy)"
+	@echo "make bench  - side by side with Cloud Custodian: per event cold/warm, backfill of 10,000 resources,"
+	@echo "              artifact size; prints a table, writes bench/results.json (not part of make test)"
+	@echo "make stress - make fuzz (10M executions of the event parser, nightly + libFuzzer) and make burst"
+	@echo "              (1,000 creation events through the real tagger with faults injected)"
 
 setup: $(STAMP)
 
@@ -92,6 +108,40 @@ deploy-organization: setup
 	  --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM \
 	  --parameter-overrides TemplateURL=$(TEMPLATE_URL) OrganizationalUnitIds=$(OU_IDS) \
 	    HomeRegion=$(HOME_REGION) OtherRegions=$(OTHER_REGIONS)
+
+bench-setup: $(BENCH_STAMP)
+
+$(BENCH_STAMP): $(BENCH_REQUIREMENTS)
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --disable-pip-version-check -q -r $(BENCH_REQUIREMENTS)
+	touch $@
+
+bench: setup bench-setup build
+	$(EMULATOR) -- $(BENCH_VENV)/bin/python bench/bench.py --tagger $(RELEASE_DIR)/backup-tagger \
+	  --backfill $(RELEASE_DIR)/backup-backfill $(BENCH_ARGS)
+
+# What the release profile buys (compiles every dependency a second time): writes bench/profile-effect.json.
+bench-profile: setup bench-setup
+	bench/profile_effect.sh
+
+# cargo-fuzz, pinned, installed into .tools/ (not by hand); the fuzz target builds with the nightly toolchain.
+fuzz-setup: $(CARGO_FUZZ)
+
+$(CARGO_FUZZ):
+	cargo install --locked --root .tools cargo-fuzz --version $(CARGO_FUZZ_VERSION)
+
+# The seed corpus (real fixtures) is read-only; new inputs go to target/fuzz-corpus, outside the tracked tree.
+fuzz: fuzz-setup
+	mkdir -p target/fuzz-corpus
+	cd crates/domain && PATH="$(CURDIR)/.tools/bin:$$PATH" cargo +nightly fuzz run classify ../../target/fuzz-corpus fuzz/corpus/classify \
+	  -- -dict=fuzz/classify.dict -runs=$(FUZZ_RUNS) -max_len=65536 -print_final_stats=1 2>&1 \
+	  | tee $(CURDIR)/target/fuzz-classify.log | grep -E "^(#[0-9]+ +(INITED|DONE|pulse)|Done|stat::|==|SUMMARY|artifact)" || true
+	@grep -q "^Done $(FUZZ_RUNS) runs" target/fuzz-classify.log || { echo "fuzz run did not complete (see target/fuzz-classify.log)"; exit 1; }
+
+burst: setup build-dev
+	$(EMULATOR) --lambda-watch -- cargo run -q -p superwerker-backup-e2e --bin burst -- $(BURST)
+
+stress: fuzz burst
 
 clean:
 	cargo clean

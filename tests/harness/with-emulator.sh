@@ -4,9 +4,10 @@
 #
 #   tests/harness/with-emulator.sh [--lambda-watch] -- COMMAND [ARGS...]
 #
-# Exports for COMMAND: AWS_ENDPOINT_URL, AWS_REGION, dummy credentials, SWB_RUN_DIR (logs, outside the tree), and with
-# --lambda-watch SWB_LAMBDA_INVOKE_PORT: `cargo lambda watch` serving this workspace's Lambda binaries, configured
-# to call the emulator.
+# Exports for COMMAND: AWS_ENDPOINT_URL, AWS_REGION, dummy credentials, SWB_RUN_DIR (logs, outside the tree),
+# SWB_FAULT_PROXY_URL (tests/harness/fault_proxy.py in front of the emulator: passes everything through until a test
+# adds fault rules), and with --lambda-watch SWB_LAMBDA_INVOKE_PORT: `cargo lambda watch` serving this workspace's
+# Lambda binaries, configured to call the emulator through the fault proxy.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -69,6 +70,12 @@ pids+=($!)
 wait_http "http://127.0.0.1:$port/moto-api/" 30 "moto_server"
 
 export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+proxy_port="$(free_port)"
+setsid "$venv/bin/python" "$root/tests/harness/fault_proxy.py" --port "$proxy_port" --upstream "$AWS_ENDPOINT_URL" \
+  >"$run_dir/fault_proxy.log" 2>&1 &
+pids+=($!)
+wait_http "http://127.0.0.1:$proxy_port/__faults__/log" 30 "fault proxy"
+export SWB_FAULT_PROXY_URL="http://127.0.0.1:$proxy_port"
 export AWS_REGION="${AWS_REGION:-eu-central-1}"
 export AWS_DEFAULT_REGION="$AWS_REGION"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing
@@ -81,7 +88,7 @@ export SWB_EMULATOR_ACCOUNT=123456789012
 if [ "$watch" = 1 ]; then
   invoke_port="$(free_port)"
   cat >"$run_dir/lambda.env" <<ENV
-AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL
+AWS_ENDPOINT_URL=$SWB_FAULT_PROXY_URL
 AWS_REGION=$AWS_REGION
 AWS_DEFAULT_REGION=$AWS_REGION
 AWS_ACCESS_KEY_ID=testing

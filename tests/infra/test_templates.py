@@ -32,13 +32,14 @@ FUNCTIONS = {"TaggerFunction": "backup-tagger", "BackfillFunction": "backup-back
 # Actions the Service Authorization Reference lists with no resource type: only these may use Resource "*".
 NO_RESOURCE_TYPE = {
     "ec2:DescribeVolumes",
+    "ec2:DescribeInstances",
     "dynamodb:ListTables",
     "tag:GetResources",
     "tag:TagResources",
     "backup:ListBackupPlans",
     "backup-storage:MountCapsule",
 }
-TAGGING_ACTIONS = {"ec2:CreateTags", "dynamodb:TagResource", "rds:AddTagsToResource"}
+TAGGING_ACTIONS = {"ec2:CreateTags", "dynamodb:TagResource", "rds:AddTagsToResource", "elasticfilesystem:TagResource"}
 
 
 def template(name="template.yaml"):

@@ -2,6 +2,8 @@
 //! CloudTrail events from the real fixtures with the emulator's ids, and runs the real Lambda binaries through
 //! `cargo lambda invoke`.
 
+pub mod burst;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -119,9 +121,9 @@ impl Emulator {
             .to_owned())
     }
 
-    /// A fresh `Aws` with its own call counter, as the code under test uses.
+    /// A fresh `Aws` with its own call counter and the production SDK settings (`Aws::from_env`).
     pub async fn fresh_aws(&self) -> Aws {
-        Aws::new(aws_config::defaults(BehaviorVersion::latest()).load().await)
+        Aws::from_env().await
     }
 
     /// Creates a DynamoDB table, optionally with tags at creation; returns (name, ARN).
@@ -248,6 +250,198 @@ impl Emulator {
         envelope(d)
     }
 
+    /// Creates an EFS file system, optionally with tags; returns (id, ARN).
+    pub async fn create_file_system(&self, tags: &[(&str, &str)]) -> Result<(String, String)> {
+        let mut req = self
+            .setup
+            .clients(&self.region)
+            .efs
+            .client
+            .create_file_system()
+            .creation_token(unique("fs"));
+        for (k, v) in tags {
+            req = req.tags(aws_sdk_efs::types::Tag::builder().key(*k).value(*v).build()?);
+        }
+        let out = req.send().await.context("CreateFileSystem")?;
+        let arn = out.file_system_arn().context("no FileSystemArn")?.to_owned();
+        Ok((out.file_system_id().to_owned(), arn))
+    }
+
+    /// The CloudTrail event for the file system: the synthetic record (EFS docs envelope), with the emulator's ids.
+    pub fn create_file_system_event(&self, id: &str, arn: &str, request_tags: &[(&str, &str)]) -> Value {
+        let mut d = self.record("create-file-system.synthetic.json");
+        d["responseElements"]["fileSystemId"] = json!(id);
+        d["responseElements"]["fileSystemArn"] = json!(arn);
+        d["requestParameters"]["tags"] = tag_list(request_tags);
+        d["responseElements"]["tags"] = tag_list(request_tags);
+        envelope(d)
+    }
+
+    /// Launches `count` instances with RunInstances: a root volume, plus a data volume when `data_volume`, plus a
+    /// `volume` tag specification when `volume_tags` is not empty. Returns the instance ids.
+    pub async fn run_instances(
+        &self,
+        count: i32,
+        data_volume: bool,
+        volume_tags: &[(&str, &str)],
+    ) -> Result<Vec<String>> {
+        use aws_sdk_ec2::types::{BlockDeviceMapping, EbsBlockDevice, ResourceType, Tag, TagSpecification};
+        let mapping = |device: &str, size: i32| {
+            BlockDeviceMapping::builder()
+                .device_name(device)
+                .ebs(EbsBlockDevice::builder().volume_size(size).build())
+                .build()
+        };
+        let mut req = self
+            .setup
+            .clients(&self.region)
+            .ec2
+            .client
+            .run_instances()
+            .image_id("ami-12c6146b")
+            .min_count(count)
+            .max_count(count);
+        if data_volume {
+            req = req
+                .block_device_mappings(mapping("/dev/sda1", 8))
+                .block_device_mappings(mapping("/dev/sdf", 20));
+        }
+        if !volume_tags.is_empty() {
+            let mut spec = TagSpecification::builder().resource_type(ResourceType::Volume);
+            for (k, v) in volume_tags {
+                spec = spec.tags(Tag::builder().key(*k).value(*v).build());
+            }
+            req = req.tag_specifications(spec.build());
+        }
+        let out = req.send().await.context("RunInstances")?;
+        Ok(out
+            .instances()
+            .iter()
+            .filter_map(|i| i.instance_id().map(str::to_owned))
+            .collect())
+    }
+
+    /// The RunInstances event: the real Panther record with the emulator's instance ids and the request's volume tag
+    /// specification (the instance's own `Name` tag specification stays).
+    pub fn run_instances_event(&self, instance_ids: &[String], volume_tags: &[(&str, &str)]) -> Value {
+        let mut d = self.record("run-instances.panther.json");
+        let template = d["responseElements"]["instancesSet"]["items"][0].clone();
+        let items: Vec<Value> = instance_ids
+            .iter()
+            .map(|id| {
+                let mut item = template.clone();
+                item["instanceId"] = json!(id);
+                item
+            })
+            .collect();
+        d["responseElements"]["instancesSet"]["items"] = Value::Array(items);
+        if !volume_tags.is_empty() {
+            d["requestParameters"]["tagSpecificationSet"]["items"]
+                .as_array_mut()
+                .expect("the fixture has tag specifications")
+                .push(json!({"resourceType": "volume", "tags": tag_list(volume_tags)}));
+        }
+        envelope(d)
+    }
+
+    /// Launches an EC2 Fleet of type `instant` with `count` on-demand instances from a new launch template; returns
+    /// the instance ids.
+    pub async fn create_instant_fleet(&self, count: i32) -> Result<Vec<String>> {
+        use aws_sdk_ec2::types::{
+            DefaultTargetCapacityType, FleetLaunchTemplateConfigRequest, FleetLaunchTemplateSpecificationRequest,
+            FleetType, RequestLaunchTemplateData, TargetCapacitySpecificationRequest,
+        };
+        let ec2 = &self.setup.clients(&self.region).ec2.client;
+        let name = unique("lt");
+        ec2.create_launch_template()
+            .launch_template_name(&name)
+            .launch_template_data(
+                RequestLaunchTemplateData::builder()
+                    .image_id("ami-12c6146b")
+                    .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+                    .build(),
+            )
+            .send()
+            .await
+            .context("CreateLaunchTemplate")?;
+        let out = ec2
+            .create_fleet()
+            .r#type(FleetType::Instant)
+            .launch_template_configs(
+                FleetLaunchTemplateConfigRequest::builder()
+                    .launch_template_specification(
+                        FleetLaunchTemplateSpecificationRequest::builder()
+                            .launch_template_name(&name)
+                            .version("$Latest")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .target_capacity_specification(
+                TargetCapacitySpecificationRequest::builder()
+                    .total_target_capacity(count)
+                    .default_target_capacity_type(DefaultTargetCapacityType::OnDemand)
+                    .build(),
+            )
+            .send()
+            .await
+            .context("CreateFleet")?;
+        Ok(out
+            .instances()
+            .iter()
+            .flat_map(|i| i.instance_ids().iter().cloned())
+            .collect())
+    }
+
+    /// The CreateFleet event: the synthetic record with the emulator's instance ids (one id per fleet item, each as a
+    /// single-element XML list, the shape CloudTrail gives it).
+    pub fn create_fleet_event(&self, instance_ids: &[String]) -> Value {
+        let mut d = self.record("create-fleet.synthetic.json");
+        let template = d["responseElements"]["CreateFleetResponse"]["fleetInstanceSet"]["item"][1].clone();
+        let items: Vec<Value> = instance_ids
+            .iter()
+            .map(|id| {
+                let mut item = template.clone();
+                item["instanceIds"] = json!({"item": id});
+                item
+            })
+            .collect();
+        d["responseElements"]["CreateFleetResponse"]["fleetInstanceSet"]["item"] = Value::Array(items);
+        envelope(d)
+    }
+
+    /// The EBS volumes attached to an instance, as (volume ARN, tags) read from the emulator.
+    pub async fn volumes_of(&self, instance_id: &str) -> Result<Vec<(String, Vec<(String, String)>)>> {
+        use aws_sdk_ec2::types::Filter;
+        let out = self
+            .setup
+            .clients(&self.region)
+            .ec2
+            .client
+            .describe_volumes()
+            .filters(
+                Filter::builder()
+                    .name("attachment.instance-id")
+                    .values(instance_id)
+                    .build(),
+            )
+            .send()
+            .await
+            .context("DescribeVolumes")?;
+        Ok(out
+            .volumes()
+            .iter()
+            .map(|v| {
+                let tags = v
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().unwrap_or("").to_owned(), t.value().unwrap_or("").to_owned()))
+                    .collect();
+                (self.volume_arn(v.volume_id().unwrap_or("")), tags)
+            })
+            .collect())
+    }
+
     /// Sets a tag after creation (what a user does by hand).
     pub async fn tag_after_creation(&self, arn: &str, key: &str, value: &str) -> Result<()> {
         let resource = resource_of(arn)?;
@@ -335,6 +529,97 @@ pub fn resource_of(arn: &str) -> Result<superwerker_backup_domain::ResourceRef> 
         .find(|k| k.arn_service() == parsed.service && k.id_in_arn_resource(&parsed.resource).is_some())
         .with_context(|| format!("{arn} is not a handled resource"))?;
     ResourceRef::from_arn(kind, parsed).map_err(anyhow::Error::msg)
+}
+
+/// The fault-injection proxy in front of the emulator (tests/harness/fault_proxy.py, started by the harness).
+#[derive(Clone)]
+pub struct FaultProxy {
+    pub url: String,
+    http: reqwest::Client,
+}
+
+impl FaultProxy {
+    /// The proxy the harness started. Fails with a clear message outside the harness.
+    pub fn from_env() -> FaultProxy {
+        let url = std::env::var("SWB_FAULT_PROXY_URL")
+            .expect("SWB_FAULT_PROXY_URL is not set: run with `make test` (with-emulator.sh starts the fault proxy)");
+        FaultProxy {
+            url,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Adds fault rules (see fault_proxy.py): `[{"id", "service", "op", "contains", "fault", "times", "every",
+    /// "delay_ms"}]`.
+    pub async fn add(&self, rules: Value) -> Result<()> {
+        let res = self
+            .http
+            .post(format!("{}/__faults__/rules", self.url))
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&rules)?)
+            .send()
+            .await?;
+        if !res.status().is_success() {
+            bail!("fault proxy refused the rules: {}", res.status());
+        }
+        Ok(())
+    }
+
+    /// Removes the rules with this id.
+    pub async fn remove(&self, id: &str) -> Result<()> {
+        self.http
+            .delete(format!("{}/__faults__/rules?id={id}", self.url))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// The requests the proxy saw whose path or body contains `needle`: `service`, `op`, `fault` (null when
+    /// forwarded to the emulator), `status`, `t_start`, `t_end`.
+    pub async fn log(&self, needle: &str) -> Result<Vec<Value>> {
+        let res = self
+            .http
+            .get(format!(
+                "{}/__faults__/log?contains={}",
+                self.url,
+                percent_encode(needle)
+            ))
+            .send()
+            .await?;
+        Ok(serde_json::from_slice(&res.bytes().await?)?)
+    }
+
+    /// An `Aws` whose requests go through the proxy: the production settings (`Aws::loader`) with a short backoff
+    /// and attempt timeout so the tests run fast.
+    pub async fn aws(&self, max_attempts: u32) -> Aws {
+        use aws_smithy_types::retry::RetryConfig;
+        use aws_smithy_types::timeout::TimeoutConfig;
+        let sdk = Aws::loader()
+            .endpoint_url(&self.url)
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(max_attempts)
+                    .with_initial_backoff(std::time::Duration::from_millis(5)),
+            )
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_attempt_timeout(std::time::Duration::from_millis(1500))
+                    .build(),
+            )
+            .load()
+            .await;
+        Aws::new(sdk)
+    }
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986), for a query value.
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// Runs the real `backup-tagger` under `cargo lambda watch` (started by the harness) with `cargo lambda invoke

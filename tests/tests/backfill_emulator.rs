@@ -48,6 +48,8 @@ enum Kind {
     Volume,
     Table,
     Db,
+    Cluster,
+    FileSystem,
 }
 
 /// Creates `count` resources of `kind` with `seed` tags in `em`'s region, 8 at a time; returns their ARNs.
@@ -63,6 +65,8 @@ async fn create_many(em: &Emulator, kind: Kind, seed: Seed, count: usize) -> Vec
                 Kind::Volume => em.volume_arn(&em.create_volume(&tags).await.unwrap()),
                 Kind::Table => em.create_table(&tags).await.unwrap().1,
                 Kind::Db => em.create_db_instance(&tags).await.unwrap().1,
+                Kind::Cluster => em.create_db_cluster(&tags).await.unwrap().1,
+                Kind::FileSystem => em.create_file_system(&tags).await.unwrap().1,
             }
         });
     }
@@ -259,6 +263,87 @@ async fn a_thousand_resources_in_two_regions_are_backfilled_with_batched_calls()
         again.api_calls
     );
     assert_eq!(calls(&again, "DynamoDB.ListTagsOfResource"), 0);
+}
+
+#[tokio::test]
+async fn aurora_clusters_and_efs_file_systems_are_backfilled_too() {
+    let _turn = TURN.lock().await;
+    let em = Emulator::connect().await;
+    em.reset().await.unwrap();
+    let mix = [
+        (Kind::Cluster, Seed::Untagged, 3),
+        (Kind::Cluster, Seed::OptedOut, 2),
+        (Kind::FileSystem, Seed::Untagged, 5),
+        (Kind::FileSystem, Seed::OtherTagsOnly, 3),
+        (Kind::FileSystem, Seed::Daily, 2),
+        (Kind::FileSystem, Seed::OptedOut, 2),
+        (Kind::FileSystem, Seed::Weekly, 1),
+    ];
+    let (expected, to_tag) = seed(&em, &mix).await;
+    assert_eq!((expected.len(), to_tag.len()), (36, 22));
+
+    let report = run(&em.fresh_aws().await, &options(false), Arc::new(NoProgress))
+        .await
+        .unwrap();
+    assert!(!report.partial, "{}", report.to_table());
+    assert_eq!(report.tagged_resources, to_tag);
+    let fs = &report.kinds["elasticfilesystem:file-system"];
+    assert_eq!(
+        (fs.scanned, fs.already_daily, fs.opted_out, fs.other_value, fs.tagged),
+        (26, 4, 4, 2, 16)
+    );
+    let clusters = &report.kinds["rds:cluster"];
+    assert_eq!((clusters.scanned, clusters.opted_out, clusters.tagged), (10, 4, 6));
+    // Listing: one DescribeFileSystems page per region; tagging: 22 ARNs in 11 per region, one TagResources each.
+    assert_eq!(calls(&report, "EFS.DescribeFileSystems"), 2, "{:?}", report.api_calls);
+    assert_eq!(calls(&report, "Tagging.TagResources"), 2, "{:?}", report.api_calls);
+    assert_eq!(calls(&report, "EFS.TagResource"), 0);
+    let undeclared =
+        superwerker_backup_aws::iam::undeclared(report.api_calls.keys(), superwerker_backup_aws::iam::BACKFILL);
+    assert!(undeclared.is_empty(), "{undeclared:?}");
+    for (arn, want) in &expected {
+        assert_eq!(em.tag_value(arn, KEY).await.unwrap().as_deref(), Some(*want), "{arn}");
+    }
+}
+
+#[tokio::test]
+async fn a_persistent_failure_on_one_resource_is_reported_and_the_rest_are_done() {
+    let _turn = TURN.lock().await;
+    let em = Emulator::connect().await;
+    em.reset().await.unwrap();
+    let (expected, to_tag) = seed(
+        &em,
+        &[
+            (Kind::Table, Seed::Untagged, 3),
+            (Kind::Volume, Seed::Untagged, 3),
+            (Kind::Db, Seed::Untagged, 2),
+        ],
+    )
+    .await;
+    // One table's tag read fails with HTTP 500 every time (the fault proxy in front of the emulator).
+    let broken = to_tag.iter().find(|a| a.contains(":table/")).unwrap().clone();
+    let proxy = superwerker_backup_e2e::FaultProxy::from_env();
+    let rule = format!("backfill-{broken}");
+    proxy
+        .add(serde_json::json!([{"id": rule, "service": "dynamodb", "op": "ListTagsOfResource", "contains": broken, "fault": "http500"}]))
+        .await
+        .unwrap();
+    let report = run(&proxy.aws(3).await, &options(false), Arc::new(NoProgress))
+        .await
+        .unwrap();
+    proxy.remove(&rule).await.unwrap();
+    assert!(report.partial, "{}", report.to_table());
+    let failed: Vec<&str> = report.failures().map(|f| f.resource.as_str()).collect();
+    assert_eq!(failed, [broken.as_str()], "{}", report.to_table());
+    assert_eq!(report.total_tagged(), to_tag.len() as u64 - 1);
+    for (arn, want) in &expected {
+        let now = em.tag_value(arn, KEY).await.unwrap();
+        if arn == &broken {
+            assert_eq!(now, None, "not tagged without knowing its tags");
+        } else {
+            assert_eq!(now.as_deref(), Some(*want), "{arn}");
+        }
+    }
 }
 
 #[tokio::test]

@@ -162,3 +162,211 @@ async fn dynamodb_restores_from_backup_and_to_point_in_time_are_tagged() {
         "never overwritten"
     );
 }
+
+#[tokio::test]
+async fn rds_point_in_time_and_s3_restores_are_tagged() {
+    let em = Emulator::connect().await;
+    let rds = em.setup.clients(&em.region).rds.client.clone();
+    let (source, _) = em.create_db_instance(&[]).await.unwrap();
+    let target = unique("pitr");
+    let out = rds
+        .restore_db_instance_to_point_in_time()
+        .source_db_instance_identifier(&source)
+        .target_db_instance_identifier(&target)
+        .use_latest_restorable_time(true)
+        .send()
+        .await
+        .unwrap();
+    let arn = out.db_instance().and_then(|d| d.db_instance_arn()).unwrap().to_owned();
+    let event = record(
+        &em,
+        "restore-db-instance-to-point-in-time.synthetic.json",
+        json!({"sourceDBInstanceIdentifier": source, "targetDBInstanceIdentifier": target}),
+        json!({"dBInstanceIdentifier": target, "dBInstanceArn": arn}),
+    );
+    assert_eq!(run(&em, event).await.action, Action::Tagged);
+    assert_eq!(em.tag_value(&arn, KEY).await.unwrap().as_deref(), Some("daily"));
+
+    // moto 5.2.5 has no RestoreDBInstanceFromS3 ("has not been implemented"): the instance the event names is made
+    // with CreateDBInstance instead. Parsing the real-shaped event, reading and writing the tags go to the emulator.
+    let (id, arn) = em.create_db_instance(&[]).await.unwrap();
+    let event = record(
+        &em,
+        "restore-db-instance-from-s3.synthetic.json",
+        json!({"dBInstanceIdentifier": id, "sourceEngine": "mysql", "s3BucketName": "b"}),
+        json!({"dBInstanceIdentifier": id, "dBInstanceArn": arn}),
+    );
+    assert_eq!(run(&em, event).await.action, Action::Tagged);
+    assert_eq!(em.tag_value(&arn, KEY).await.unwrap().as_deref(), Some("daily"));
+}
+
+#[tokio::test]
+async fn aurora_cluster_restores_are_tagged_and_inherited_values_stay() {
+    let em = Emulator::connect().await;
+    let rds = em.setup.clients(&em.region).rds.client.clone();
+    let (source, _) = em.create_db_cluster(&[(KEY, "none")]).await.unwrap();
+    let snapshot = unique("csnap");
+    rds.create_db_cluster_snapshot()
+        .db_cluster_identifier(&source)
+        .db_cluster_snapshot_identifier(&snapshot)
+        .send()
+        .await
+        .unwrap();
+
+    // From a snapshot: whatever tags the restored cluster came with decide (moto copies none: daily is added).
+    let restored = unique("crestored");
+    let out = rds
+        .restore_db_cluster_from_snapshot()
+        .db_cluster_identifier(&restored)
+        .snapshot_identifier(&snapshot)
+        .engine("aurora-postgresql")
+        .send()
+        .await
+        .unwrap();
+    let arn = out.db_cluster().and_then(|c| c.db_cluster_arn()).unwrap().to_owned();
+    let before = em.tag_value(&arn, KEY).await.unwrap();
+    let event = record(
+        &em,
+        "restore-db-cluster-from-snapshot.synthetic.json",
+        json!({"dBClusterIdentifier": restored, "snapshotIdentifier": snapshot}),
+        json!({"dBClusterIdentifier": restored, "dBClusterArn": arn}),
+    );
+    let outcome = run(&em, event).await;
+    let expected = before.clone().unwrap_or_else(|| "daily".into());
+    assert_eq!(
+        outcome.action,
+        if before.is_some() {
+            Action::Skipped
+        } else {
+            Action::Tagged
+        }
+    );
+    assert_eq!(em.tag_value(&arn, KEY).await.unwrap(), Some(expected));
+
+    // To a point in time: moto copies the source's tags, so `none` arrives with the clone and stays.
+    let pitr = unique("cpitr");
+    let out = rds
+        .restore_db_cluster_to_point_in_time()
+        .db_cluster_identifier(&pitr)
+        .source_db_cluster_identifier(&source)
+        .use_latest_restorable_time(true)
+        .send()
+        .await
+        .unwrap();
+    let pitr_arn = out.db_cluster().and_then(|c| c.db_cluster_arn()).unwrap().to_owned();
+    let inherited = em.tag_value(&pitr_arn, KEY).await.unwrap();
+    let event = record(
+        &em,
+        "restore-db-cluster-to-point-in-time.synthetic.json",
+        json!({"dBClusterIdentifier": pitr, "sourceDBClusterIdentifier": source}),
+        json!({"dBClusterIdentifier": pitr, "dBClusterArn": pitr_arn}),
+    );
+    let outcome = run(&em, event).await;
+    match inherited {
+        Some(v) => {
+            assert_eq!(outcome.action, Action::Skipped);
+            assert_eq!(
+                em.tag_value(&pitr_arn, KEY).await.unwrap(),
+                Some(v),
+                "never overwritten"
+            );
+        }
+        None => assert_eq!(em.tag_value(&pitr_arn, KEY).await.unwrap().as_deref(), Some("daily")),
+    }
+
+    // moto 5.2.5 has no RestoreDBClusterFromS3: the cluster the event names is made with CreateDBCluster instead.
+    let (id, arn) = em.create_db_cluster(&[("team", "data")]).await.unwrap();
+    let event = record(
+        &em,
+        "restore-db-cluster-from-s3.synthetic.json",
+        json!({"dBClusterIdentifier": id, "sourceEngine": "mysql", "tags": [{"key": "team", "value": "data"}]}),
+        json!({"dBClusterIdentifier": id, "dBClusterArn": arn}),
+    );
+    assert_eq!(run(&em, event).await.action, Action::Tagged);
+    assert_eq!(em.tag_value(&arn, KEY).await.unwrap().as_deref(), Some("daily"));
+    assert_eq!(em.tag_value(&arn, "team").await.unwrap().as_deref(), Some("data"));
+}
+
+#[tokio::test]
+async fn dynamodb_import_table_is_tagged() {
+    let em = Emulator::connect().await;
+    // The import source: a bucket and one DynamoDB-JSON object, put through moto's S3 REST API directly.
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    let bucket = unique("import").to_lowercase();
+    let http = reqwest::Client::new();
+    let config = format!(
+        "<CreateBucketConfiguration><LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>",
+        em.region
+    );
+    let res = http
+        .put(format!("{endpoint}/{bucket}"))
+        .body(config)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "CreateBucket: {}", res.status());
+    let res = http
+        .put(format!("{endpoint}/{bucket}/data/part-0.json"))
+        .body(r#"{"Item":{"pk":{"S":"a"}}}"#.to_owned() + "\n")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "PutObject: {}", res.status());
+
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, InputFormat, KeySchemaElement, KeyType, S3BucketSource, ScalarAttributeType,
+        TableCreationParameters,
+    };
+    let name = unique("imported");
+    let out = em
+        .setup
+        .clients(&em.region)
+        .dynamodb
+        .client
+        .import_table()
+        .s3_bucket_source(
+            S3BucketSource::builder()
+                .s3_bucket(&bucket)
+                .s3_key_prefix("data")
+                .build()
+                .unwrap(),
+        )
+        .input_format(InputFormat::DynamodbJson)
+        .table_creation_parameters(
+            TableCreationParameters::builder()
+                .table_name(&name)
+                .billing_mode(BillingMode::PayPerRequest)
+                .attribute_definitions(
+                    AttributeDefinition::builder()
+                        .attribute_name("pk")
+                        .attribute_type(ScalarAttributeType::S)
+                        .build()
+                        .unwrap(),
+                )
+                .key_schema(
+                    KeySchemaElement::builder()
+                        .attribute_name("pk")
+                        .key_type(KeyType::Hash)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let arn = out
+        .import_table_description()
+        .and_then(|d| d.table_arn())
+        .unwrap()
+        .to_owned();
+    let event = record(
+        &em,
+        "import-table.synthetic.json",
+        json!({"tableCreationParameters": {"tableName": name}, "inputFormat": "DYNAMODB_JSON"}),
+        json!({"importTableDescription": {"tableArn": arn, "importStatus": "IN_PROGRESS"}}),
+    );
+    assert_eq!(run(&em, event).await.action, Action::Tagged);
+    assert_eq!(em.tag_value(&arn, KEY).await.unwrap().as_deref(), Some("daily"));
+}

@@ -63,6 +63,11 @@ async fn create(
             let event = em.create_db_cluster_event(&id, &arn, request_tags);
             (arn, event)
         }
+        ResourceKind::EfsFileSystem => {
+            let (id, arn) = em.create_file_system(creation_tags).await.unwrap();
+            let event = em.create_file_system_event(&id, &arn, request_tags);
+            (arn, event)
+        }
     }
 }
 
@@ -71,6 +76,7 @@ fn write_op(kind: ResourceKind) -> &'static str {
         ResourceKind::DynamoDbTable => "DynamoDB.TagResource",
         ResourceKind::EbsVolume => "EC2.CreateTags",
         ResourceKind::RdsDbInstance | ResourceKind::RdsDbCluster => "RDS.AddTagsToResource",
+        ResourceKind::EfsFileSystem => "EFS.TagResource",
     }
 }
 
@@ -212,4 +218,46 @@ async fn unhandled_events_are_ignored() {
     let outcome = run(&em, &aws, &event).await.unwrap();
     assert_eq!(outcome.action, Action::Ignored);
     assert_eq!(aws.calls().total(), 0);
+}
+
+#[tokio::test]
+async fn hostile_events_make_no_aws_calls_and_fail_loudly() {
+    let em = Emulator::connect().await;
+    let (name, arn) = em.create_table(&[]).await.unwrap();
+    let base = em.create_table_event(&name, Some(&arn), &[]);
+    let mut cases = Vec::new();
+    for (pointer, value) in [
+        (
+            "/detail/responseElements/tableDescription/tableArn",
+            json!(arn.replace(&em.account, "999999999999")),
+        ),
+        (
+            "/detail/responseElements/tableDescription/tableArn",
+            json!(arn.replace("arn:aws:", "arn:aws-cn:")),
+        ),
+        (
+            "/detail/responseElements/tableDescription/tableArn",
+            json!(format!("{arn}/index/x")),
+        ),
+        ("/detail/responseElements/tableDescription/tableArn", json!(42)),
+        ("/detail/eventName", json!(["CreateTable"])),
+        ("/detail/recipientAccountId", json!(123456789012_u64)),
+        ("/detail/awsRegion", json!("mars-north-1")),
+        ("/source", json!("aws.ec2")),
+        ("/account", json!("999999999999")),
+    ] {
+        let mut e = base.clone();
+        *e.pointer_mut(pointer).unwrap_or_else(|| panic!("{pointer}")) = value;
+        cases.push(e);
+    }
+    let mut e = base.clone();
+    e["detail"]["responseElements"]["tableDescription"] = json!({"tableName": "Music\"; --"});
+    cases.push(e);
+    for (i, event) in cases.iter().enumerate() {
+        let aws = em.fresh_aws().await;
+        let err = run(&em, &aws, event).await.unwrap_err();
+        assert_eq!(err.kind(), "BadEvent", "case {i}: {err}");
+        assert_eq!(aws.calls().total(), 0, "case {i}: {:?}", aws.calls().snapshot());
+    }
+    assert_eq!(em.tag_value(&arn, KEY).await.unwrap(), None, "nothing was tagged");
 }

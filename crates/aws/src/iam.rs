@@ -2,12 +2,16 @@
 //! grant exactly these (checked by `tests/infra/test_templates.py`), and the emulator tests check that every request
 //! the code sent maps to a declared action ([`action_of`]) — so the policies cannot drift from the code.
 
-/// `backup-tagger`: read a new resource's tags, add ours (TagStore of dynamodb, ec2, rds).
+/// `backup-tagger`: read a new resource's tags, add ours (TagStore of dynamodb, ec2, rds, efs; InstanceVolumes).
 pub const TAGGER: &[&str] = &[
     "dynamodb:ListTagsOfResource",
     "dynamodb:TagResource",
     "ec2:CreateTags",
+    // Only when a launched instance shows no volume yet: is it still pending, or instance-store backed?
+    "ec2:DescribeInstances",
     "ec2:DescribeVolumes",
+    "elasticfilesystem:DescribeFileSystems",
+    "elasticfilesystem:TagResource",
     "rds:AddTagsToResource",
     "rds:ListTagsForResource",
 ];
@@ -20,6 +24,9 @@ pub const BACKFILL: &[&str] = &[
     "dynamodb:TagResource",
     "ec2:CreateTags",
     "ec2:DescribeVolumes",
+    "elasticfilesystem:DescribeFileSystems",
+    // tag:TagResources tags a file system with the caller's elasticfilesystem:TagResource permission.
+    "elasticfilesystem:TagResource",
     // tag:TagResources tags a DB instance with the caller's rds:AddTagsToResource permission.
     "rds:AddTagsToResource",
     "rds:DescribeDBClusters",
@@ -72,6 +79,7 @@ pub fn action_of(operation: &str) -> Option<String> {
         "Organizations" => "organizations",
         "Backup" => "backup",
         "STS" => "sts",
+        "EFS" => "elasticfilesystem",
         _ => return None,
     };
     Some(format!("{prefix}:{name}"))

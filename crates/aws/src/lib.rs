@@ -4,6 +4,7 @@
 pub mod counter;
 pub mod dynamodb;
 pub mod ec2;
+pub mod efs;
 pub mod error;
 pub mod iam;
 pub mod inventory;
@@ -16,4 +17,4 @@ pub mod tagging;
 pub use counter::CallCounter;
 pub use error::AdapterError;
 pub use inventory::{Found, Inventory};
-pub use store::{Aws, TagStore};
+pub use store::{Aws, InstanceVolumes, TagStore};

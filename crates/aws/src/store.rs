@@ -4,13 +4,21 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
+use std::time::Duration;
+
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_types::region::Region;
 use superwerker_backup_domain::{ResourceKind, ResourceRef, Tag};
 
 use crate::counter::CallCounter;
+use crate::ec2::{AttachedVolumes, Ec2};
 use crate::error::AdapterError;
-use crate::{dynamodb, ec2, rds};
+use crate::{dynamodb, ec2, efs, rds};
+
+/// Attempts per request when `AWS_MAX_ATTEMPTS` is not set: rides out a few throttles in a row.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+/// Environment variable: the per-attempt timeout in milliseconds (default 10,000).
+pub const ENV_ATTEMPT_TIMEOUT_MS: &str = "SUPERWERKER_BACKUP_ATTEMPT_TIMEOUT_MS";
 
 /// Read a resource's tags, add one tag. Each service module implements it; [`Aws`] dispatches by kind.
 pub trait TagStore: Send + Sync {
@@ -20,12 +28,32 @@ pub trait TagStore: Send + Sync {
     fn add_tag(&self, resource: &ResourceRef, tag: &Tag) -> impl Future<Output = Result<(), AdapterError>> + Send;
 }
 
+/// EC2 instances' EBS volumes: found after a launch event, tagged in batches.
+pub trait InstanceVolumes: Send + Sync {
+    /// The EBS volumes attached to these instances, with their tags. `NotReady` while an instance or its volumes
+    /// are not visible yet.
+    fn instance_volumes(
+        &self,
+        region: &str,
+        account: &str,
+        instance_ids: &[String],
+    ) -> impl Future<Output = Result<AttachedVolumes, AdapterError>> + Send;
+    /// Adds one tag to many volumes (batched `CreateTags`); each volume id with its result.
+    fn tag_volumes(
+        &self,
+        region: &str,
+        volume_ids: &[String],
+        tag: &Tag,
+    ) -> impl Future<Output = Vec<(String, Result<(), AdapterError>)>> + Send;
+}
+
 /// The clients of one region.
 #[derive(Clone, Debug)]
 pub struct RegionClients {
     pub dynamodb: dynamodb::DynamoDb,
     pub ec2: ec2::Ec2,
     pub rds: rds::Rds,
+    pub efs: efs::Efs,
     pub tagging: crate::tagging::Tagging,
 }
 
@@ -39,9 +67,28 @@ pub struct Aws {
 }
 
 impl Aws {
-    /// Loads credentials, region, endpoint (`AWS_ENDPOINT_URL`) and retry settings the standard way.
+    /// Loads credentials, region and endpoint (`AWS_ENDPOINT_URL`) the standard way, with [`Aws::loader`]'s retry and
+    /// timeout settings.
     pub async fn from_env() -> Aws {
-        Aws::new(aws_config::defaults(BehaviorVersion::latest()).load().await)
+        Aws::new(Aws::loader().load().await)
+    }
+
+    /// The SDK settings every function starts from: the standard retry mode (jittered exponential backoff on
+    /// throttling, 5xx and transport errors) with `AWS_MAX_ATTEMPTS` or [`DEFAULT_MAX_ATTEMPTS`] attempts, and a
+    /// per-attempt timeout (`SUPERWERKER_BACKUP_ATTEMPT_TIMEOUT_MS`, default 10 s) so a request that hangs is retried
+    /// rather than eating the invocation's time.
+    pub fn loader() -> aws_config::ConfigLoader {
+        let env_number = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+        let attempts = env_number("AWS_MAX_ATTEMPTS").unwrap_or(DEFAULT_MAX_ATTEMPTS as u64) as u32;
+        let attempt_timeout = Duration::from_millis(env_number(ENV_ATTEMPT_TIMEOUT_MS).unwrap_or(10_000));
+        aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(aws_smithy_types::retry::RetryConfig::standard().with_max_attempts(attempts.max(1)))
+            .timeout_config(
+                aws_smithy_types::timeout::TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_millis(3100))
+                    .operation_attempt_timeout(attempt_timeout)
+                    .build(),
+            )
     }
 
     /// Like [`Aws::from_env`], with the SDK's adaptive retry mode (client-side rate limiting when throttled), for bulk
@@ -53,12 +100,7 @@ impl Aws {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(5),
         );
-        Aws::new(
-            aws_config::defaults(BehaviorVersion::latest())
-                .retry_config(retry)
-                .load()
-                .await,
-        )
+        Aws::new(Aws::loader().retry_config(retry).load().await)
     }
 
     pub fn new(sdk: SdkConfig) -> Aws {
@@ -125,6 +167,7 @@ impl Aws {
                     dynamodb: dynamodb::DynamoDb::new(&sdk, &self.calls),
                     ec2: ec2::Ec2::new(&sdk, &self.calls),
                     rds: rds::Rds::new(&sdk, &self.calls),
+                    efs: efs::Efs::new(&sdk, &self.calls),
                     tagging: crate::tagging::Tagging::new(&sdk, &self.calls),
                 })
             })
@@ -139,6 +182,7 @@ impl TagStore for Aws {
             ResourceKind::DynamoDbTable => c.dynamodb.read_tags(resource).await,
             ResourceKind::EbsVolume => c.ec2.read_tags(resource).await,
             ResourceKind::RdsDbInstance | ResourceKind::RdsDbCluster => c.rds.read_tags(resource).await,
+            ResourceKind::EfsFileSystem => c.efs.read_tags(resource).await,
         }
     }
 
@@ -148,6 +192,29 @@ impl TagStore for Aws {
             ResourceKind::DynamoDbTable => c.dynamodb.add_tag(resource, tag).await,
             ResourceKind::EbsVolume => c.ec2.add_tag(resource, tag).await,
             ResourceKind::RdsDbInstance | ResourceKind::RdsDbCluster => c.rds.add_tag(resource, tag).await,
+            ResourceKind::EfsFileSystem => c.efs.add_tag(resource, tag).await,
         }
+    }
+}
+
+impl InstanceVolumes for Aws {
+    async fn instance_volumes(
+        &self,
+        region: &str,
+        account: &str,
+        instance_ids: &[String],
+    ) -> Result<AttachedVolumes, AdapterError> {
+        let ec2: Ec2 = self.clients(region).ec2.clone();
+        ec2.instance_volumes(region, account, instance_ids).await
+    }
+
+    async fn tag_volumes(
+        &self,
+        region: &str,
+        volume_ids: &[String],
+        tag: &Tag,
+    ) -> Vec<(String, Result<(), AdapterError>)> {
+        let ec2: Ec2 = self.clients(region).ec2.clone();
+        ec2.tag_volumes(volume_ids, tag).await
     }
 }

@@ -1,10 +1,12 @@
-//! Backfill: find every DynamoDB table, EBS volume and RDS DB instance without the backup tag and tag it, with the
-//! fewest API calls, never overwriting a value. The same engine serves the CLI, the manual Lambda invocation and the
+//! Backfill: find every DynamoDB table, EBS volume, RDS DB instance and cluster, and EFS file system without the
+//! backup tag and tag it, with the fewest API calls, never overwriting a value. The same engine serves the CLI, the manual Lambda invocation and the
 //! scheduled sweep that catches anything the event path missed.
 //!
 //! Two phases: [`scan`] lists and decides (no writes), [`apply`] writes. Calls per region and resource type:
 //! - EBS: `DescribeVolumes` pages (tags included); tagging with `CreateTags`, 1,000 ids per call.
-//! - RDS: `DescribeDBInstances` pages (`TagList` included); tagging with the Tagging API's `TagResources`, 20 ARNs per call.
+//! - RDS: `DescribeDBInstances` / `DescribeDBClusters` pages (`TagList` included); tagging with the Tagging API's
+//!   `TagResources`, 20 ARNs per call.
+//! - EFS: `DescribeFileSystems` pages (tags included); tagging with `TagResources` like RDS.
 //! - DynamoDB: `ListTables` pages; tags from the Tagging API's `GetResources` (many tables per page). The index lags
 //!   behind the service, so each table it reports untagged is confirmed with `ListTagsOfResource` just before tagging
 //!   (one call per table about to be tagged, none for the rest); tagging with `TagResources`, rate-limited to stay
@@ -179,6 +181,7 @@ async fn scan_one(
                 .await?
         }
         ResourceKind::DynamoDbTable => c.dynamodb.list(region, account).await?,
+        ResourceKind::EfsFileSystem => c.efs.list(region, account).await?,
     };
     if found.is_empty() {
         return Ok(Vec::new());
@@ -383,10 +386,15 @@ async fn tag_region(
         progress.tagged(volumes.len() as u64);
     }
 
-    // RDS first, then DynamoDB, so that as few batches as possible wait for the DynamoDB rate limit.
+    // RDS and EFS first, then DynamoDB, so that as few batches as possible wait for the DynamoDB rate limit.
     let mut arns: Vec<&ResourceRef> = todo
         .iter()
-        .filter(|r| matches!(r.kind, ResourceKind::RdsDbInstance | ResourceKind::RdsDbCluster))
+        .filter(|r| {
+            matches!(
+                r.kind,
+                ResourceKind::RdsDbInstance | ResourceKind::RdsDbCluster | ResourceKind::EfsFileSystem
+            )
+        })
         .collect();
     arns.extend(todo.iter().filter(|r| r.kind == ResourceKind::DynamoDbTable));
     for batch in arns.chunks(superwerker_backup_aws::tagging::MAX_ARNS_PER_CALL) {

@@ -13,6 +13,9 @@ use superwerker_backup_domain::TagSettings;
 
 /// Environment variable: regions the scheduled sweep covers (comma-separated; default the function's region).
 const ENV_SWEEP_REGIONS: &str = "SUPERWERKER_BACKUP_SWEEP_REGIONS";
+/// Environment variable: DynamoDB tables tagged per second at most (default 5, AWS's per-account limit; 0 = no
+/// pause, for emulators).
+const ENV_DYNAMODB_TAGS_PER_SECOND: &str = "SUPERWERKER_BACKUP_DYNAMODB_TAGS_PER_SECOND";
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -28,6 +31,12 @@ fn options(payload: Value, settings: &TagSettings) -> Result<BackfillOptions, St
         settings: settings.clone(),
         ..BackfillOptions::default()
     };
+    if let Ok(rate) = std::env::var(ENV_DYNAMODB_TAGS_PER_SECOND) {
+        opts.dynamodb_tags_per_second = rate
+            .trim()
+            .parse()
+            .map_err(|_| format!("{ENV_DYNAMODB_TAGS_PER_SECOND} must be a number, got {rate:?}"))?;
+    }
     if payload.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event") {
         opts.regions = std::env::var(ENV_SWEEP_REGIONS)
             .unwrap_or_default()

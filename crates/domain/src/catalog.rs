@@ -11,14 +11,16 @@ pub enum ResourceKind {
     RdsDbInstance,
     /// Aurora and Multi-AZ DB clusters: AWS Backup protects these at the cluster level.
     RdsDbCluster,
+    EfsFileSystem,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 4] = [
+    pub const ALL: [ResourceKind; 5] = [
         ResourceKind::DynamoDbTable,
         ResourceKind::EbsVolume,
         ResourceKind::RdsDbInstance,
         ResourceKind::RdsDbCluster,
+        ResourceKind::EfsFileSystem,
     ];
 
     /// The service part of the resource's ARN.
@@ -27,6 +29,7 @@ impl ResourceKind {
             ResourceKind::DynamoDbTable => "dynamodb",
             ResourceKind::EbsVolume => "ec2",
             ResourceKind::RdsDbInstance | ResourceKind::RdsDbCluster => "rds",
+            ResourceKind::EfsFileSystem => "elasticfilesystem",
         }
     }
 
@@ -37,6 +40,7 @@ impl ResourceKind {
             ResourceKind::EbsVolume => "ec2:volume",
             ResourceKind::RdsDbInstance => "rds:db",
             ResourceKind::RdsDbCluster => "rds:cluster",
+            ResourceKind::EfsFileSystem => "elasticfilesystem:file-system",
         }
     }
 
@@ -47,6 +51,7 @@ impl ResourceKind {
             ResourceKind::EbsVolume => format!("volume/{id}"),
             ResourceKind::RdsDbInstance => format!("db:{}", id.to_ascii_lowercase()),
             ResourceKind::RdsDbCluster => format!("cluster:{}", id.to_ascii_lowercase()),
+            ResourceKind::EfsFileSystem => format!("file-system/{id}"),
         }
     }
 
@@ -57,6 +62,7 @@ impl ResourceKind {
             ResourceKind::EbsVolume => "volume/",
             ResourceKind::RdsDbInstance => "db:",
             ResourceKind::RdsDbCluster => "cluster:",
+            ResourceKind::EfsFileSystem => "file-system/",
         };
         resource.strip_prefix(prefix).filter(|id| self.is_valid_id(id))
     }
@@ -70,9 +76,9 @@ impl ResourceKind {
                 (3..=255).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
             }
             // EC2: vol- followed by 8 or 17 hex digits (accept 1..=32 so emulators' ids pass).
-            ResourceKind::EbsVolume => id.strip_prefix("vol-").is_some_and(|hex| {
-                (1..=32).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-            }),
+            ResourceKind::EbsVolume => is_hex_id(id, "vol-"),
+            // EFS: fs- followed by 8 or 17 hex digits (the same tolerance).
+            ResourceKind::EfsFileSystem => is_hex_id(id, "fs-"),
             // RDS instances and clusters: 1-63 letters, digits, hyphens; starts with a letter; no trailing or
             // double hyphen.
             ResourceKind::RdsDbInstance | ResourceKind::RdsDbCluster => {
@@ -86,6 +92,13 @@ impl ResourceKind {
     }
 }
 
+/// `prefix` followed by 1 to 32 lowercase hex digits: EC2 and EFS ids (AWS issues 8 or 17; emulators vary).
+pub fn is_hex_id(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix).is_some_and(|hex| {
+        (1..=32).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
 /// Where a creation request carries the tags set at creation time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RequestTagsAt {
@@ -96,6 +109,20 @@ pub enum RequestTagsAt {
         items: &'static str,
         resource_type: &'static str,
     },
+    /// The request cannot tag the created resources (EC2 Fleet: volume tags come only from the launch template);
+    /// their tags are read from the service.
+    NotInRequest,
+}
+
+/// Events that launch EC2 instances: the record names the instances, whose EBS volumes are then looked up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InstancesAt {
+    /// `responseElements.instancesSet.items[].instanceId` (RunInstances).
+    InstancesSet,
+    /// `fleetInstanceSet` items' `instanceIds` (CreateFleet of type `instant`), under
+    /// `responseElements.CreateFleetResponse` (EC2's XML answer as CloudTrail records it) or directly under
+    /// `responseElements`.
+    FleetInstanceSet,
 }
 
 /// One handled CloudTrail event.
@@ -113,6 +140,8 @@ pub struct HandledEvent {
     pub id_at: &'static [&'static str],
     /// Where the request-time tags are.
     pub request_tags: RequestTagsAt,
+    /// For events that launch instances: where their ids are (the created resources are their EBS volumes).
+    pub instances: Option<InstancesAt>,
 }
 
 impl HandledEvent {
@@ -126,159 +155,163 @@ impl HandledEvent {
     }
 }
 
+const DYNAMODB: &str = "dynamodb.amazonaws.com";
+const EC2: &str = "ec2.amazonaws.com";
+const RDS: &str = "rds.amazonaws.com";
+const EFS: &str = "elasticfilesystem.amazonaws.com";
+const EC2_TAG_SPECIFICATIONS: &str = "/requestParameters/tagSpecificationSet/items";
+
+/// A row whose record names the resource and carries request tags as a `[{key, value}]` list.
+const fn named(
+    event_source: &'static str,
+    event_name: &'static str,
+    kind: ResourceKind,
+    arn_at: &'static [&'static str],
+    id_at: &'static [&'static str],
+    tags_at: &'static str,
+) -> HandledEvent {
+    HandledEvent {
+        event_source,
+        event_name,
+        kind,
+        arn_at,
+        id_at,
+        request_tags: RequestTagsAt::TagList(tags_at),
+        instances: None,
+    }
+}
+
+/// An RDS DB instance row: ARN in `dBInstanceArn`, identifier in the response or at `request_id`.
+const fn rds_instance(event_name: &'static str, id_at: &'static [&'static str]) -> HandledEvent {
+    named(
+        RDS,
+        event_name,
+        ResourceKind::RdsDbInstance,
+        &["/responseElements/dBInstanceArn"],
+        id_at,
+        "/requestParameters/tags",
+    )
+}
+
+/// An RDS DB cluster row: ARN in `dBClusterArn`.
+const fn rds_cluster(event_name: &'static str) -> HandledEvent {
+    named(
+        RDS,
+        event_name,
+        ResourceKind::RdsDbCluster,
+        &["/responseElements/dBClusterArn"],
+        &[
+            "/responseElements/dBClusterIdentifier",
+            "/requestParameters/dBClusterIdentifier",
+        ],
+        "/requestParameters/tags",
+    )
+}
+
+/// A DynamoDB restore row: the table is described in the response, named `targetTableName` in the request.
+const fn dynamodb_restore(event_name: &'static str) -> HandledEvent {
+    named(
+        DYNAMODB,
+        event_name,
+        ResourceKind::DynamoDbTable,
+        &["/responseElements/tableDescription/tableArn"],
+        &[
+            "/responseElements/tableDescription/tableName",
+            "/requestParameters/targetTableName",
+        ],
+        "/requestParameters/tags",
+    )
+}
+
+/// An EC2 row that launches instances: their EBS volumes are the resources.
+const fn instance_launch(event_name: &'static str, at: InstancesAt, request_tags: RequestTagsAt) -> HandledEvent {
+    HandledEvent {
+        event_source: EC2,
+        event_name,
+        kind: ResourceKind::EbsVolume,
+        arn_at: &[],
+        id_at: &[],
+        request_tags,
+        instances: Some(at),
+    }
+}
+
+const RDS_INSTANCE_ID: &[&str] = &[
+    "/responseElements/dBInstanceIdentifier",
+    "/requestParameters/dBInstanceIdentifier",
+];
+
 /// Every event the tagger handles. Add a row here (and a fixture) to handle a new creation event.
 pub const HANDLED_EVENTS: &[HandledEvent] = &[
-    HandledEvent {
-        event_source: "dynamodb.amazonaws.com",
-        event_name: "CreateTable",
-        kind: ResourceKind::DynamoDbTable,
-        arn_at: &["/responseElements/tableDescription/tableArn"],
-        id_at: &[
+    named(
+        DYNAMODB,
+        "CreateTable",
+        ResourceKind::DynamoDbTable,
+        &["/responseElements/tableDescription/tableArn"],
+        &[
             "/responseElements/tableDescription/tableName",
             "/requestParameters/tableName",
         ],
-        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
-    },
+        "/requestParameters/tags",
+    ),
+    dynamodb_restore("RestoreTableFromBackup"),
+    dynamodb_restore("RestoreTableToPointInTime"),
+    named(
+        DYNAMODB,
+        "ImportTable",
+        ResourceKind::DynamoDbTable,
+        &["/responseElements/importTableDescription/tableArn"],
+        &["/requestParameters/tableCreationParameters/tableName"],
+        "/requestParameters/tags",
+    ),
     HandledEvent {
-        event_source: "dynamodb.amazonaws.com",
-        event_name: "RestoreTableFromBackup",
-        kind: ResourceKind::DynamoDbTable,
-        arn_at: &["/responseElements/tableDescription/tableArn"],
-        id_at: &[
-            "/responseElements/tableDescription/tableName",
-            "/requestParameters/targetTableName",
-        ],
-        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
-    },
-    HandledEvent {
-        event_source: "dynamodb.amazonaws.com",
-        event_name: "RestoreTableToPointInTime",
-        kind: ResourceKind::DynamoDbTable,
-        arn_at: &["/responseElements/tableDescription/tableArn"],
-        id_at: &[
-            "/responseElements/tableDescription/tableName",
-            "/requestParameters/targetTableName",
-        ],
-        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
-    },
-    HandledEvent {
-        event_source: "dynamodb.amazonaws.com",
-        event_name: "ImportTable",
-        kind: ResourceKind::DynamoDbTable,
-        arn_at: &["/responseElements/importTableDescription/tableArn"],
-        id_at: &["/requestParameters/tableCreationParameters/tableName"],
-        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
-    },
-    HandledEvent {
-        event_source: "ec2.amazonaws.com",
+        event_source: EC2,
         event_name: "CreateVolume",
         kind: ResourceKind::EbsVolume,
         arn_at: &[],
         id_at: &["/responseElements/volumeId"],
         request_tags: RequestTagsAt::TagSpecifications {
-            items: "/requestParameters/tagSpecificationSet/items",
+            items: EC2_TAG_SPECIFICATIONS,
             resource_type: "volume",
         },
+        instances: None,
     },
-    HandledEvent {
-        event_source: "rds.amazonaws.com",
-        event_name: "CreateDBInstance",
-        kind: ResourceKind::RdsDbInstance,
-        arn_at: &["/responseElements/dBInstanceArn"],
-        id_at: &[
-            "/responseElements/dBInstanceIdentifier",
-            "/requestParameters/dBInstanceIdentifier",
-        ],
-        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
-    },
-    HandledEvent {
-        event_source: "rds.amazonaws.com",
-        event_name: "RestoreDBInstanceFromDBSnapshot",
-        kind: ResourceKind::RdsDbInstance,
-        arn_at: &["/responseElements/dBInstanceArn"],
-        id_at: &[
-            "/responseElements/dBInstanceIdentifier",
-            "/requestParameters/dBInstanceIdentifier",
-        ],
-        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
-    },
-    HandledEvent {
-        event_source: "rds.amazonaws.com",
-        event_name: "RestoreDBInstanceToPointInTime",
-        kind: ResourceKind::RdsDbInstance,
-        arn_at: &["/responseElements/dBInstanceArn"],
-        id_at: &[
+    instance_launch(
+        "RunInstances",
+        InstancesAt::InstancesSet,
+        RequestTagsAt::TagSpecifications {
+            items: EC2_TAG_SPECIFICATIONS,
+            resource_type: "volume",
+        },
+    ),
+    instance_launch(
+        "CreateFleet",
+        InstancesAt::FleetInstanceSet,
+        RequestTagsAt::NotInRequest,
+    ),
+    rds_instance("CreateDBInstance", RDS_INSTANCE_ID),
+    rds_instance("RestoreDBInstanceFromDBSnapshot", RDS_INSTANCE_ID),
+    rds_instance(
+        "RestoreDBInstanceToPointInTime",
+        &[
             "/responseElements/dBInstanceIdentifier",
             "/requestParameters/targetDBInstanceIdentifier",
         ],
-        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
-    },
-    HandledEvent {
-        event_source: "rds.amazonaws.com",
-        event_name: "RestoreDBInstanceFromS3",
-        kind: ResourceKind::RdsDbInstance,
-        arn_at: &["/responseElements/dBInstanceArn"],
-        id_at: &[
-            "/responseElements/dBInstanceIdentifier",
-            "/requestParameters/dBInstanceIdentifier",
-        ],
-        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
-    },
-    HandledEvent {
-        event_source: "rds.amazonaws.com",
-        event_name: "CreateDBInstanceReadReplica",
-        kind: ResourceKind::RdsDbInstance,
-        arn_at: &["/responseElements/dBInstanceArn"],
-        id_at: &[
-            "/responseElements/dBInstanceIdentifier",
-            "/requestParameters/dBInstanceIdentifier",
-        ],
-        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
-    },
-    HandledEvent {
-        event_source: "rds.amazonaws.com",
-        event_name: "CreateDBCluster",
-        kind: ResourceKind::RdsDbCluster,
-        arn_at: &["/responseElements/dBClusterArn"],
-        id_at: &[
-            "/responseElements/dBClusterIdentifier",
-            "/requestParameters/dBClusterIdentifier",
-        ],
-        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
-    },
-    HandledEvent {
-        event_source: "rds.amazonaws.com",
-        event_name: "RestoreDBClusterFromSnapshot",
-        kind: ResourceKind::RdsDbCluster,
-        arn_at: &["/responseElements/dBClusterArn"],
-        id_at: &[
-            "/responseElements/dBClusterIdentifier",
-            "/requestParameters/dBClusterIdentifier",
-        ],
-        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
-    },
-    HandledEvent {
-        event_source: "rds.amazonaws.com",
-        event_name: "RestoreDBClusterToPointInTime",
-        kind: ResourceKind::RdsDbCluster,
-        arn_at: &["/responseElements/dBClusterArn"],
-        id_at: &[
-            "/responseElements/dBClusterIdentifier",
-            "/requestParameters/dBClusterIdentifier",
-        ],
-        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
-    },
-    HandledEvent {
-        event_source: "rds.amazonaws.com",
-        event_name: "RestoreDBClusterFromS3",
-        kind: ResourceKind::RdsDbCluster,
-        arn_at: &["/responseElements/dBClusterArn"],
-        id_at: &[
-            "/responseElements/dBClusterIdentifier",
-            "/requestParameters/dBClusterIdentifier",
-        ],
-        request_tags: RequestTagsAt::TagList("/requestParameters/tags"),
-    },
+    ),
+    rds_instance("RestoreDBInstanceFromS3", RDS_INSTANCE_ID),
+    rds_instance("CreateDBInstanceReadReplica", RDS_INSTANCE_ID),
+    rds_cluster("CreateDBCluster"),
+    rds_cluster("RestoreDBClusterFromSnapshot"),
+    rds_cluster("RestoreDBClusterToPointInTime"),
+    rds_cluster("RestoreDBClusterFromS3"),
+    named(
+        EFS,
+        "CreateFileSystem",
+        ResourceKind::EfsFileSystem,
+        &["/responseElements/fileSystemArn"],
+        &["/responseElements/fileSystemId"],
+        "/requestParameters/tags",
+    ),
 ];
 
 /// The table row for a CloudTrail `eventSource` and `eventName`, if handled.
@@ -304,10 +337,11 @@ mod tests {
             }
             assert!(a.event_source.ends_with(".amazonaws.com"));
             assert!(
-                !a.arn_at.is_empty() || !a.id_at.is_empty(),
+                !a.arn_at.is_empty() || !a.id_at.is_empty() || a.instances.is_some(),
                 "{} has no identity",
                 a.event_name
             );
+            assert_eq!(a.instances.is_some(), a.arn_at.is_empty() && a.id_at.is_empty());
             assert!(a.arn_at.iter().chain(a.id_at).all(|p| p.starts_with('/')));
         }
     }
@@ -340,6 +374,10 @@ mod tests {
         assert!(!EbsVolume.is_valid_id("vol-"));
         assert!(!EbsVolume.is_valid_id("vol-XYZ"));
         assert!(!EbsVolume.is_valid_id("snap-123"));
+        assert!(EfsFileSystem.is_valid_id("fs-3f3797b3"));
+        assert!(!EfsFileSystem.is_valid_id("fs-"));
+        assert!(!EfsFileSystem.is_valid_id("fs-12/34"));
+        assert!(!EfsFileSystem.is_valid_id("fsap-0123"));
         assert!(RdsDbInstance.is_valid_id("test-instance"));
         assert!(RdsDbInstance.is_valid_id("OnenessDB"));
         assert!(!RdsDbInstance.is_valid_id("1db"));
@@ -356,6 +394,7 @@ mod tests {
                 ResourceKind::EbsVolume => "vol-13439757",
                 ResourceKind::RdsDbInstance => "test-instance",
                 ResourceKind::RdsDbCluster => "aurora-1",
+                ResourceKind::EfsFileSystem => "fs-0123456789abcdef0",
             };
             assert_eq!(kind.id_in_arn_resource(&kind.arn_resource(id)), Some(id));
         }

@@ -10,7 +10,7 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::arn::{check_account, partition_for_region, Arn, ArnError};
-use crate::catalog::{handled_event, HandledEvent, RequestTagsAt, ResourceKind};
+use crate::catalog::{handled_event, is_hex_id, HandledEvent, InstancesAt, RequestTagsAt, ResourceKind};
 use crate::tags::{value_of, Tag};
 
 /// The EventBridge `detail-type` of CloudTrail management events.
@@ -56,6 +56,14 @@ impl ResourceRef {
     }
 }
 
+/// An EC2 instance a launch event created; its EBS volumes are the resources to protect.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InstanceRef {
+    pub id: String,
+    #[serde(serialize_with = "serialize_display")]
+    pub arn: Arn,
+}
+
 /// Why an event is skipped without any AWS call.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
@@ -64,6 +72,8 @@ pub enum SkipReason {
     FailedCall { error_code: String },
     /// The creation request already set our key: that value stands.
     TaggedAtCreation { value: String },
+    /// A launch call that started no instance now (an EC2 Fleet of type `maintain` or `request` launches later).
+    NoInstances,
 }
 
 impl std::fmt::Display for SkipReason {
@@ -73,6 +83,10 @@ impl std::fmt::Display for SkipReason {
                 write!(f, "the API call failed ({error_code}); nothing was created")
             }
             SkipReason::TaggedAtCreation { value } => write!(f, "the creation request set the key (value {value:?})"),
+            SkipReason::NoInstances => write!(
+                f,
+                "the call launched no instance (fleets that launch later are covered by their own launches and the sweep)"
+            ),
         }
     }
 }
@@ -92,6 +106,11 @@ pub enum Classification {
     Check {
         event: &'static HandledEvent,
         resource: ResourceRef,
+    },
+    /// Find the EBS volumes of these new instances and add our tag to each volume without the key.
+    CheckInstanceVolumes {
+        event: &'static HandledEvent,
+        instances: Vec<InstanceRef>,
     },
 }
 
@@ -194,18 +213,18 @@ impl EventScope {
         }
     }
 
-    fn check(&self, event: &'static HandledEvent, arn: &Arn) -> Result<(), EventError> {
-        if arn.account != self.own_account && !self.extra_accounts.allows(&arn.account) {
+    fn check(&self, event: &'static HandledEvent, account: &str, region: &str) -> Result<(), EventError> {
+        if account != self.own_account && !self.extra_accounts.allows(account) {
             return Err(EventError::ForeignAccount {
                 event: event.event_name,
-                account: arn.account.clone(),
+                account: account.to_owned(),
                 own: self.own_account.clone(),
             });
         }
-        if arn.region != self.own_region && !self.extra_regions.allows(&arn.region) {
+        if region != self.own_region && !self.extra_regions.allows(region) {
             return Err(EventError::ForeignRegion {
                 event: event.event_name,
-                region: arn.region.clone(),
+                region: region.to_owned(),
                 own: self.own_region.clone(),
             });
         }
@@ -265,8 +284,8 @@ pub fn classify(input: &EventInput<'_>, scope: &EventScope, key: &str) -> Result
         return Err(EventError::Inconsistent {
             event: event.event_name,
             what: "EventBridge source and CloudTrail eventSource",
-            a: input.source.to_owned(),
-            b: event_source.to_owned(),
+            a: clip(input.source),
+            b: clip(event_source),
         });
     }
 
@@ -276,7 +295,7 @@ pub fn classify(input: &EventInput<'_>, scope: &EventScope, key: &str) -> Result
         return Err(EventError::Inconsistent {
             event: event.event_name,
             what: "envelope region and awsRegion",
-            a: envelope_region.to_owned(),
+            a: clip(envelope_region),
             b: region.to_owned(),
         });
     }
@@ -292,8 +311,31 @@ pub fn classify(input: &EventInput<'_>, scope: &EventScope, key: &str) -> Result
         });
     }
 
+    if let Some(at) = event.instances {
+        scope.check(event, &account, region)?;
+        let instances = launched_instances(event, at, detail, region, &account)?;
+        let tags = request_tags(event, detail)?;
+        if let Some(value) = value_of(&tags, key) {
+            return Ok(Classification::Skip {
+                event,
+                resource: None,
+                reason: SkipReason::TaggedAtCreation {
+                    value: value.to_owned(),
+                },
+            });
+        }
+        if instances.is_empty() {
+            return Ok(Classification::Skip {
+                event,
+                resource: None,
+                reason: SkipReason::NoInstances,
+            });
+        }
+        return Ok(Classification::CheckInstanceVolumes { event, instances });
+    }
+
     let resource = identify(event, detail, region, &account)?;
-    scope.check(event, &resource.arn)?;
+    scope.check(event, &resource.arn.account, &resource.arn.region)?;
 
     let tags = request_tags(event, detail)?;
     if let Some(value) = value_of(&tags, key) {
@@ -308,12 +350,18 @@ pub fn classify(input: &EventInput<'_>, scope: &EventScope, key: &str) -> Result
     Ok(Classification::Check { event, resource })
 }
 
+/// At most 200 characters of an input value, for error messages (an event may be 256 KiB).
+fn clip(value: &str) -> String {
+    value.chars().take(200).collect()
+}
+
 fn invalid(event: &'static HandledEvent, what: &'static str, value: &str, why: impl ToString) -> EventError {
     EventError::Invalid {
         event: event.event_name,
         what,
-        value: value.chars().take(200).collect(),
-        why: why.to_string(),
+        value: clip(value),
+        // The reason may quote the value again (a parser's message): clipped too.
+        why: why.to_string().chars().take(300).collect(),
     }
 }
 
@@ -337,8 +385,8 @@ fn event_account(event: &'static HandledEvent, input: &EventInput<'_>) -> Result
             return Err(EventError::Inconsistent {
                 event: event.event_name,
                 what: "envelope account and recipientAccountId",
-                a: a.to_owned(),
-                b: r.to_owned(),
+                a: clip(a),
+                b: clip(r),
             });
         }
     }
@@ -404,6 +452,85 @@ fn identify(
     })
 }
 
+/// The instances a launch event started, in record order, without duplicates. Every id is validated.
+fn launched_instances(
+    event: &'static HandledEvent,
+    at: InstancesAt,
+    detail: &Value,
+    region: &str,
+    account: &str,
+) -> Result<Vec<InstanceRef>, EventError> {
+    let mut ids: Vec<&str> = Vec::new();
+    match at {
+        InstancesAt::InstancesSet => {
+            const ITEMS: &str = "/responseElements/instancesSet/items";
+            let items = array_at(event, detail.pointer(ITEMS), &dotted(ITEMS))?.ok_or_else(|| EventError::Missing {
+                event: event.event_name,
+                fields: dotted(ITEMS),
+            })?;
+            for (i, item) in items.iter().enumerate() {
+                let id = item
+                    .get("instanceId")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| EventError::WrongType {
+                        event: event.event_name,
+                        field: format!("{}[{i}].instanceId", dotted(ITEMS)),
+                        expected: "string",
+                    })?;
+                ids.push(id);
+            }
+        }
+        InstancesAt::FleetInstanceSet => {
+            const AT: [&str; 2] = [
+                "/responseElements/CreateFleetResponse/fleetInstanceSet",
+                "/responseElements/fleetInstanceSet",
+            ];
+            // EC2's XML answer as CloudTrail records it: a list may be `{"item": x}` or `{"item": [x, ...]}` or a
+            // plain array, and a single id a plain string.
+            if let Some(set) = AT.iter().find_map(|p| detail.pointer(p).filter(|v| !v.is_null())) {
+                for entry in xml_items(set) {
+                    let Some(list) = entry.get("instanceIds") else { continue };
+                    for id in xml_items(list) {
+                        ids.push(id.as_str().ok_or_else(|| EventError::WrongType {
+                            event: event.event_name,
+                            field: "fleetInstanceSet[].instanceIds".into(),
+                            expected: "string instance ids",
+                        })?);
+                    }
+                }
+            }
+        }
+    }
+    let mut instances: Vec<InstanceRef> = Vec::with_capacity(ids.len());
+    for id in ids {
+        if !is_hex_id(id, "i-") {
+            return Err(invalid(
+                event,
+                "instance id",
+                id,
+                "not an EC2 instance id (i- and hex digits)",
+            ));
+        }
+        if instances.iter().any(|i| i.id == id) {
+            continue;
+        }
+        let arn = Arn::build("ec2", region, account, &format!("instance/{id}"))
+            .map_err(|e| invalid(event, "ARN parts", id, e))?;
+        instances.push(InstanceRef { id: id.to_owned(), arn });
+    }
+    Ok(instances)
+}
+
+/// The elements of an EC2 XML-style list: `{"item": x}` → x's elements, an array → its elements, else the value.
+fn xml_items(v: &Value) -> Vec<&Value> {
+    match v {
+        Value::Object(o) if o.contains_key("item") => xml_items(&o["item"]),
+        Value::Array(a) => a.iter().collect(),
+        Value::Null => Vec::new(),
+        other => vec![other],
+    }
+}
+
 /// `/a/b` → `a.b`, for messages.
 fn dotted(pointer: &str) -> String {
     pointer.trim_start_matches('/').replace('/', ".")
@@ -449,6 +576,7 @@ pub fn request_tags(event: &'static HandledEvent, detail: &Value) -> Result<Vec<
             }
             Ok(tags)
         }
+        RequestTagsAt::NotInRequest => Ok(Vec::new()),
     }
 }
 

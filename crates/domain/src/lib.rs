@@ -8,13 +8,16 @@ pub mod catalog;
 pub mod coverage;
 pub mod decision;
 pub mod event;
+pub mod invariants;
 pub mod policy;
 pub mod settings;
 pub mod tags;
 
 pub use arn::{partition_for_region, Arn, ArnError};
-pub use catalog::{handled_event, HandledEvent, ResourceKind, HANDLED_EVENTS};
+pub use catalog::{handled_event, HandledEvent, InstancesAt, ResourceKind, HANDLED_EVENTS};
 pub use decision::{decide, TagDecision};
-pub use event::{classify, Classification, EventError, EventScope, ResourceRef, SkipReason, CLOUDTRAIL_DETAIL_TYPE};
+pub use event::{
+    classify, Classification, EventError, EventScope, InstanceRef, ResourceRef, SkipReason, CLOUDTRAIL_DETAIL_TYPE,
+};
 pub use settings::{SettingsError, TagSettings, DEFAULT_TAG_KEY, DEFAULT_TAG_VALUE, ENV_TAG_KEY, ENV_TAG_VALUE};
 pub use tags::Tag;

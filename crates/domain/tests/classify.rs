@@ -4,6 +4,17 @@ use serde_json::{json, Value};
 use superwerker_backup_domain::event::{Allow, EventInput};
 use superwerker_backup_domain::{classify, Classification, EventError, EventScope, ResourceKind, SkipReason};
 
+/// The instance ids of a launch event that needs its volumes checked.
+fn launched(detail: &Value) -> Result<Vec<(String, String)>, String> {
+    match run(&envelope(detail.clone()), &own_scope(detail)) {
+        Ok(Classification::CheckInstanceVolumes { instances, event }) => {
+            assert_eq!(event.kind, ResourceKind::EbsVolume);
+            Ok(instances.into_iter().map(|i| (i.id, i.arn.to_string())).collect())
+        }
+        other => Err(format!("{other:?}")),
+    }
+}
+
 const KEY: &str = "superwerker:backup";
 
 fn fixture(name: &str) -> Value {
@@ -136,6 +147,36 @@ fn every_real_fixture_of_a_handled_event_names_the_right_resource() {
             "Music-imported",
             "arn:aws:dynamodb:us-west-2:111122223333:table/Music-imported",
         ),
+        (
+            "restore-db-cluster-from-snapshot.synthetic.json",
+            ResourceKind::RdsDbCluster,
+            "aurora-restored",
+            "arn:aws:rds:us-west-1:951234567898:cluster:aurora-restored",
+        ),
+        (
+            "restore-db-cluster-to-point-in-time.synthetic.json",
+            ResourceKind::RdsDbCluster,
+            "aurora-pitr",
+            "arn:aws:rds:us-west-1:951234567898:cluster:aurora-pitr",
+        ),
+        (
+            "restore-db-cluster-from-s3.synthetic.json",
+            ResourceKind::RdsDbCluster,
+            "aurora-from-s3",
+            "arn:aws:rds:us-west-1:951234567898:cluster:aurora-from-s3",
+        ),
+        (
+            "create-db-cluster.sumologic.json",
+            ResourceKind::RdsDbCluster,
+            "auroramysql57dbcluster02-cluster",
+            "arn:aws:rds:us-west-1:951234567898:cluster:auroramysql57dbcluster02-cluster",
+        ),
+        (
+            "create-file-system.synthetic.json",
+            ResourceKind::EfsFileSystem,
+            "fs-00112233",
+            "arn:aws:elasticfilesystem:us-west-2:111122223333:file-system/fs-00112233",
+        ),
     ];
     for (name, kind, id, arn) in cases.into_iter().chain(more) {
         assert_eq!(checked_arn(name), (kind, id.to_owned(), arn.to_owned()), "{name}");
@@ -143,19 +184,21 @@ fn every_real_fixture_of_a_handled_event_names_the_right_resource() {
 }
 
 #[test]
-fn fixtures_of_events_not_handled_yet_are_ignored_not_errors() {
-    for name in [
-        "controltower-create-managed-account.lambda-rust-runtime.json",
-        "run-instances.panther.json",
-    ] {
-        let detail = fixture(name);
-        let scope = EventScope::own("123456789012", "us-east-1");
-        let event = envelope(detail);
-        assert!(
-            matches!(run(&event, &scope), Ok(Classification::Ignored { .. })),
-            "{name}"
-        );
-    }
+fn fixtures_of_events_not_handled_are_ignored_not_errors() {
+    let name = "controltower-create-managed-account.lambda-rust-runtime.json";
+    let scope = EventScope::own("123456789012", "us-east-1");
+    let event = envelope(fixture(name));
+    assert!(
+        matches!(run(&event, &scope), Ok(Classification::Ignored { .. })),
+        "{name}"
+    );
+    // Another handled event name from another service is not ours either.
+    let mut d = fixture("create-file-system.synthetic.json");
+    d["eventSource"] = json!("fsx.amazonaws.com");
+    assert!(matches!(
+        run(&envelope(d.clone()), &own_scope(&d)),
+        Ok(Classification::Ignored { .. })
+    ));
 }
 
 #[test]
@@ -467,4 +510,177 @@ fn restores_without_the_identifier_in_the_response_use_the_request() {
         Classification::Check { resource, .. } => assert_eq!(resource.id, "Music-restored"),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn run_instances_names_every_launched_instance() {
+    let d = fixture("run-instances.panther.json");
+    assert_eq!(
+        launched(&d).unwrap(),
+        vec![(
+            "i-0d7e4b9be8a0de6ea".to_owned(),
+            "arn:aws:ec2:us-east-1:123123123123:instance/i-0d7e4b9be8a0de6ea".to_owned()
+        )]
+    );
+    // Several instances (MaxCount > 1), a duplicate listed twice counted once, unknown fields tolerated.
+    let mut d = fixture("run-instances.panther.json");
+    let first = d["responseElements"]["instancesSet"]["items"][0].clone();
+    let mut second = first.clone();
+    second["instanceId"] = json!("i-0123456789abcdef0");
+    second["someFieldAwsAddsLater"] = json!({"x": 1});
+    d["responseElements"]["instancesSet"]["items"] = json!([first.clone(), second, first]);
+    let ids: Vec<String> = launched(&d).unwrap().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, ["i-0d7e4b9be8a0de6ea", "i-0123456789abcdef0"]);
+}
+
+#[test]
+fn run_instances_honours_a_volume_tag_specification_only() {
+    // The real record tags the instance only: its volumes still need a check.
+    assert!(launched(&fixture("run-instances.panther.json")).is_ok());
+    let mut d = fixture("run-instances.panther.json");
+    d["requestParameters"]["tagSpecificationSet"]["items"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"resourceType": "volume", "tags": [{"key": "superwerker:backup", "value": "none"}]}));
+    match run(&envelope(d.clone()), &own_scope(&d)).unwrap() {
+        Classification::Skip { reason, event, .. } => {
+            assert_eq!(event.event_name, "RunInstances");
+            assert_eq!(reason, SkipReason::TaggedAtCreation { value: "none".into() });
+        }
+        other => panic!("expected Skip, got {other:?}"),
+    }
+    // The key on the instance's own tag specification says nothing about its volumes.
+    let mut d = fixture("run-instances.panther.json");
+    d["requestParameters"]["tagSpecificationSet"]["items"][0]["tags"] =
+        json!([{"key": "superwerker:backup", "value": "none"}]);
+    assert!(launched(&d).is_ok());
+}
+
+#[test]
+fn run_instances_failed_or_malformed() {
+    let mut d = fixture("run-instances.panther.json");
+    d["errorCode"] = json!("Client.InsufficientInstanceCapacity");
+    d["responseElements"] = Value::Null;
+    assert!(matches!(
+        run(&envelope(d.clone()), &own_scope(&d)),
+        Ok(Classification::Skip {
+            reason: SkipReason::FailedCall { .. },
+            ..
+        })
+    ));
+    let mut d = fixture("run-instances.panther.json");
+    d["responseElements"]["instancesSet"] = json!({});
+    let e = run(&envelope(d.clone()), &own_scope(&d)).unwrap_err();
+    assert!(e.to_string().contains("responseElements.instancesSet.items"), "{e}");
+    let mut d = fixture("run-instances.panther.json");
+    d["responseElements"]["instancesSet"]["items"][0]["instanceId"] = json!(42);
+    assert!(matches!(
+        run(&envelope(d.clone()), &own_scope(&d)),
+        Err(EventError::WrongType { .. })
+    ));
+    for hostile in ["i-../../etc", "vol-0123", "i-", "i-0123ABC", "i-0123\"}"] {
+        let mut d = fixture("run-instances.panther.json");
+        d["responseElements"]["instancesSet"]["items"][0]["instanceId"] = json!(hostile);
+        assert!(
+            matches!(
+                run(&envelope(d.clone()), &own_scope(&d)),
+                Err(EventError::Invalid { .. })
+            ),
+            "{hostile}"
+        );
+    }
+    // Another account's launch is refused like any other event.
+    let d = fixture("run-instances.panther.json");
+    let scope = EventScope::own("999999999999", "us-east-1");
+    assert!(matches!(
+        run(&envelope(d), &scope),
+        Err(EventError::ForeignAccount { .. })
+    ));
+}
+
+#[test]
+fn create_fleet_instant_names_the_instances_in_every_list_shape() {
+    let d = fixture("create-fleet.synthetic.json");
+    let ids: Vec<String> = launched(&d).unwrap().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(
+        ids,
+        ["i-0a1b2c3d4e5f60718", "i-0a1b2c3d4e5f60719", "i-0a1b2c3d4e5f6071a"]
+    );
+    // The same set without the CreateFleetResponse wrapper, as plain arrays (the API's JSON shape).
+    let mut d = fixture("create-fleet.synthetic.json");
+    d["responseElements"] = json!({"fleetId": "fleet-1", "fleetInstanceSet": [
+        {"instanceIds": ["i-0a1b2c3d4e5f60718"], "lifecycle": "spot"}
+    ]});
+    let ids: Vec<String> = launched(&d).unwrap().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, ["i-0a1b2c3d4e5f60718"]);
+}
+
+#[test]
+fn create_fleet_without_instances_is_skipped_and_bad_ids_refused() {
+    for response in [
+        json!({"CreateFleetResponse": {"fleetId": "fleet-1", "fleetInstanceSet": ""}}),
+        json!({"CreateFleetResponse": {"fleetId": "fleet-1"}}),
+        json!({"CreateFleetResponse": {"fleetId": "fleet-1", "fleetInstanceSet": {"item": []}}}),
+    ] {
+        let mut d = fixture("create-fleet.synthetic.json");
+        d["responseElements"] = response.clone();
+        match run(&envelope(d.clone()), &own_scope(&d)) {
+            Ok(Classification::Skip {
+                reason: SkipReason::NoInstances,
+                ..
+            }) => {}
+            other => panic!("{response}: expected Skip(NoInstances), got {other:?}"),
+        }
+    }
+    let mut d = fixture("create-fleet.synthetic.json");
+    d["responseElements"]["CreateFleetResponse"]["fleetInstanceSet"]["item"][1]["instanceIds"]["item"] =
+        json!({"nested": "object"});
+    assert!(matches!(
+        run(&envelope(d.clone()), &own_scope(&d)),
+        Err(EventError::WrongType { .. })
+    ));
+    let mut d = fixture("create-fleet.synthetic.json");
+    d["responseElements"]["CreateFleetResponse"]["fleetInstanceSet"]["item"][1]["instanceIds"]["item"] =
+        json!("arn:aws:ec2:us-east-1:999999999999:instance/i-0123");
+    assert!(matches!(
+        run(&envelope(d.clone()), &own_scope(&d)),
+        Err(EventError::Invalid { .. })
+    ));
+}
+
+#[test]
+fn efs_request_tags_and_arn_checks() {
+    let mut d = fixture("create-file-system.synthetic.json");
+    d["requestParameters"]["tags"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"key": "superwerker:backup", "value": "none"}));
+    expect_tagged_at_creation(d, "none");
+    // No ARN in the record: built from the id.
+    let mut d = fixture("create-file-system.synthetic.json");
+    d["responseElements"]["fileSystemArn"] = Value::Null;
+    match run(&envelope(d.clone()), &own_scope(&d)).unwrap() {
+        Classification::Check { resource, .. } => assert_eq!(
+            resource.arn.to_string(),
+            "arn:aws:elasticfilesystem:us-west-2:111122223333:file-system/fs-00112233"
+        ),
+        other => panic!("expected Check, got {other:?}"),
+    }
+    // An ARN of another service or account is refused.
+    for arn in [
+        "arn:aws:s3files:us-west-2:111122223333:file-system/fs-00112233",
+        "arn:aws:elasticfilesystem:us-west-2:999999999999:file-system/fs-00112233",
+        "arn:aws:elasticfilesystem:us-west-2:111122223333:access-point/fsap-0123",
+    ] {
+        let mut d = fixture("create-file-system.synthetic.json");
+        d["responseElements"]["fileSystemArn"] = json!(arn);
+        assert!(run(&envelope(d.clone()), &own_scope(&d)).is_err(), "{arn}");
+    }
+    // S3 Files' CreateFileSystem is another service's call: ignored.
+    let mut d = fixture("create-file-system.synthetic.json");
+    d["eventSource"] = json!("s3files.amazonaws.com");
+    assert!(matches!(
+        run(&envelope(d.clone()), &own_scope(&d)),
+        Ok(Classification::Ignored { .. })
+    ));
 }

@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::Serialize;
 use serde_json::Value;
-use superwerker_backup_aws::{AdapterError, TagStore};
+use superwerker_backup_aws::{AdapterError, InstanceVolumes, TagStore};
 use superwerker_backup_domain::event::{Allow, EventInput};
 use superwerker_backup_domain::{
-    classify, decide, Classification, EventError, EventScope, ResourceRef, SettingsError, TagDecision, TagSettings,
+    classify, decide, Classification, EventError, EventScope, InstanceRef, ResourceRef, SettingsError, TagDecision,
+    TagSettings,
 };
 use thiserror::Error;
 
@@ -42,6 +43,37 @@ pub struct Outcome {
     /// Time spent handling the event, AWS calls included.
     #[serde(rename = "elapsedMs")]
     pub elapsed_ms: u64,
+    /// Launch events: the instances started.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub instances: Vec<String>,
+    /// Launch events: each EBS volume of those instances and what was done with it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<VolumeOutcome>,
+}
+
+/// One volume of a launched instance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VolumeOutcome {
+    pub instance: String,
+    pub resource: String,
+    pub action: Action,
+    /// The tag value now on the volume.
+    pub value: String,
+}
+
+impl Outcome {
+    fn new(action: Action, resource: Option<String>, reason: String) -> Outcome {
+        Outcome {
+            action,
+            resource,
+            reason,
+            event_name: None,
+            value: None,
+            elapsed_ms: 0,
+            instances: Vec::new(),
+            volumes: Vec::new(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -75,6 +107,12 @@ pub enum TaggerError {
     Aws {
         resource: String,
         source: Box<AdapterError>,
+    },
+    #[error("{failed} of {total} volumes of the launched instances could not be tagged: {details}")]
+    Volumes {
+        failed: usize,
+        total: usize,
+        details: String,
     },
     #[error("{resource}: still not visible after {attempts} attempts over {waited_ms} ms: {source}")]
     NotVisible {
@@ -168,7 +206,7 @@ impl TaggerConfig {
 }
 
 /// Handles one event against `store`.
-pub async fn handle<S: TagStore>(
+pub async fn handle<S: TagStore + InstanceVolumes>(
     store: &S,
     config: &TaggerConfig,
     scope: &EventScope,
@@ -192,28 +230,39 @@ pub async fn handle<S: TagStore>(
         }
     };
     let outcome = match classification {
-        Classification::Ignored { reason } => Outcome {
-            action: Action::Ignored,
-            resource: None,
-            reason,
-            event_name: None,
-            value: None,
-            elapsed_ms: 0,
-        },
+        Classification::Ignored { reason } => Outcome::new(Action::Ignored, None, reason),
         Classification::Skip {
             event: handled,
             resource,
             reason,
         } => Outcome {
-            action: Action::Skipped,
-            resource: resource.map(|r| r.arn.to_string()),
             value: match &reason {
                 superwerker_backup_domain::SkipReason::TaggedAtCreation { value } => Some(value.clone()),
                 _ => None,
             },
-            reason: reason.to_string(),
             event_name: Some(handled.event_name.to_owned()),
-            elapsed_ms: 0,
+            ..Outcome::new(Action::Skipped, resource.map(|r| r.arn.to_string()), reason.to_string())
+        },
+        Classification::CheckInstanceVolumes {
+            event: handled,
+            instances,
+        } => match tag_instance_volumes(store, config, event_id, handled.event_name, &instances, deadline).await {
+            Ok(outcome) => Outcome {
+                event_name: Some(handled.event_name.to_owned()),
+                ..outcome
+            },
+            Err(e) => {
+                let ids: Vec<&str> = instances.iter().map(|i| i.id.as_str()).collect();
+                tracing::error!(
+                    event_id,
+                    event_name = handled.event_name,
+                    instances = %ids.join(","),
+                    action = "failed",
+                    reason = %e,
+                    "tagging failed"
+                );
+                return Err(e);
+            }
         },
         Classification::Check {
             event: handled,
@@ -264,28 +313,139 @@ async fn check_and_tag<S: TagStore>(
     let current = with_visibility_retry(&config.retry, deadline, &arn, || store.read_tags(resource)).await?;
     match decide(&config.settings, &current) {
         TagDecision::Keep { existing } => Ok(Outcome {
-            action: Action::Skipped,
-            resource: Some(arn),
-            reason: format!(
-                "the resource already has {} (value {existing:?}); never overwritten",
-                config.settings.key
-            ),
-            event_name: None,
-            value: Some(existing),
-            elapsed_ms: 0,
+            value: Some(existing.clone()),
+            ..Outcome::new(
+                Action::Skipped,
+                Some(arn),
+                format!(
+                    "the resource already has {} (value {existing:?}); never overwritten",
+                    config.settings.key
+                ),
+            )
         }),
         TagDecision::Add(tag) => {
             with_visibility_retry(&config.retry, deadline, &arn, || store.add_tag(resource, &tag)).await?;
             Ok(Outcome {
-                action: Action::Tagged,
-                resource: Some(arn),
-                reason: format!("{} was absent", tag.key),
-                event_name: None,
                 value: Some(tag.value),
-                elapsed_ms: 0,
+                ..Outcome::new(Action::Tagged, Some(arn), format!("{} was absent", tag.key))
             })
         }
     }
+}
+
+/// Launch events: finds the volumes of the new instances (retrying while they are not visible), decides per volume,
+/// and tags every volume without the key in one batched `CreateTags`. One log line per volume decision. Any volume
+/// that could not be tagged fails the invocation (naming it), after the others were tagged.
+async fn tag_instance_volumes<S: InstanceVolumes>(
+    store: &S,
+    config: &TaggerConfig,
+    event_id: &str,
+    event_name: &str,
+    instances: &[InstanceRef],
+    deadline: Option<Instant>,
+) -> Result<Outcome, TaggerError> {
+    let Some(first) = instances.first().map(|i| &i.arn) else {
+        return Ok(Outcome::new(Action::Skipped, None, "no instances".into()));
+    };
+    let (region, account) = (first.region.as_str(), first.account.as_str());
+    let ids: Vec<String> = instances.iter().map(|i| i.id.clone()).collect();
+    let what = if ids.len() == 1 {
+        first.to_string()
+    } else {
+        format!("{} instances ({})", ids.len(), ids.join(","))
+    };
+    let found = with_visibility_retry(&config.retry, deadline, &what, || {
+        store.instance_volumes(region, account, &ids)
+    })
+    .await?;
+
+    let mut volumes = Vec::with_capacity(found.volumes.len());
+    let mut to_tag: Vec<String> = Vec::new();
+    let mut tag = None;
+    for v in &found.volumes {
+        let (action, value) = match decide(&config.settings, &v.tags) {
+            TagDecision::Keep { existing } => (Action::Skipped, existing),
+            TagDecision::Add(t) => {
+                to_tag.push(v.volume.id.clone());
+                let value = t.value.clone();
+                tag = Some(t);
+                (Action::Tagged, value)
+            }
+        };
+        volumes.push(VolumeOutcome {
+            instance: v.instance_id.clone(),
+            resource: v.volume.arn.to_string(),
+            action,
+            value,
+        });
+    }
+    let mut failed: std::collections::BTreeMap<String, AdapterError> = std::collections::BTreeMap::new();
+    if let Some(tag) = &tag {
+        for (id, result) in store.tag_volumes(region, &to_tag, tag).await {
+            if let Err(e) = result {
+                failed.insert(id, e);
+            }
+        }
+    }
+    for (v, found) in volumes.iter_mut().zip(&found.volumes) {
+        let error = failed.get(&found.volume.id);
+        let (action, reason) = match (error, v.action) {
+            (Some(e), _) => {
+                v.value = String::new();
+                ("failed", e.to_string())
+            }
+            (None, Action::Tagged) => ("tagged", format!("{} was absent", config.settings.key)),
+            (None, _) => (
+                "skipped",
+                format!(
+                    "the volume already has {} (value {:?}); never overwritten",
+                    config.settings.key, v.value
+                ),
+            ),
+        };
+        tracing::info!(
+            event_id,
+            event_name,
+            instance = %v.instance,
+            resource = %v.resource,
+            action,
+            reason = %reason,
+            value = %v.value,
+            "decision"
+        );
+    }
+    for (instance, reason) in &found.without_volumes {
+        tracing::info!(event_id, event_name, instance = %instance, action = "skipped", reason = %reason, "decision");
+    }
+    if !failed.is_empty() {
+        return Err(TaggerError::Volumes {
+            failed: failed.len(),
+            total: volumes.len(),
+            details: failed
+                .iter()
+                .map(|(id, e)| format!("{id}: {e}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        });
+    }
+    let tagged = volumes.iter().filter(|v| v.action == Action::Tagged).count();
+    let reason = format!(
+        "{} volumes of {} instances: {tagged} tagged, {} already had {}{}",
+        volumes.len(),
+        instances.len(),
+        volumes.len() - tagged,
+        config.settings.key,
+        if found.without_volumes.is_empty() {
+            String::new()
+        } else {
+            format!("; {} instances without EBS volumes", found.without_volumes.len())
+        }
+    );
+    Ok(Outcome {
+        instances: instances.iter().map(|i| i.arn.to_string()).collect(),
+        volumes,
+        ..Outcome::new(if tagged > 0 { Action::Tagged } else { Action::Skipped }, None, reason)
+    })
 }
 
 /// Retries `op` while it answers "not visible yet", doubling the delay, within `max_attempts` and before the
@@ -338,7 +498,7 @@ impl TaggerError {
         match self {
             TaggerError::Event(_) => "BadEvent",
             TaggerError::Settings(_) | TaggerError::Config(_) => "Configuration",
-            TaggerError::Aws { .. } => "AwsError",
+            TaggerError::Aws { .. } | TaggerError::Volumes { .. } => "AwsError",
             TaggerError::NotVisible { .. } => "ResourceNotVisible",
         }
     }

@@ -11,7 +11,8 @@ const KEY: &str = "superwerker:backup";
 struct Row {
     kind: &'static str,
     arn: String,
-    event: Value,
+    /// The creation event; `None` for the further volumes of an instance whose launch event covers them all.
+    event: Option<Value>,
 }
 
 fn print_tags(title: &str, rows: &[(String, &str, Option<String>)]) {
@@ -77,47 +78,65 @@ async fn main() -> Result<()> {
         }
     }
 
-    println!("\n2. Somebody creates four resources (one of them opted out at creation with {KEY}=none):");
+    println!(
+        "\n2. Somebody creates a table, a volume, a DB instance (opted out at creation with {KEY}=none), an Aurora\n   \
+         cluster, an EFS file system, and launches an EC2 instance with a root and a data volume:"
+    );
     let (table, table_arn) = em.create_table(&[("team", "payments")]).await?;
     let volume = em.create_volume(&[]).await?;
     let (db, db_arn) = em.create_db_instance(&[(KEY, "none")]).await?;
     let (cluster, cluster_arn) = em.create_db_cluster(&[]).await?;
-    let rows = vec![
+    let (fs, fs_arn) = em.create_file_system(&[]).await?;
+    let instances = em.run_instances(1, true, &[]).await?;
+    let mut rows = vec![
         Row {
             kind: "dynamodb:table",
-            event: em.create_table_event(&table, Some(&table_arn), &[]),
+            event: Some(em.create_table_event(&table, Some(&table_arn), &[])),
             arn: table_arn,
         },
         Row {
             kind: "ec2:volume",
-            event: em.create_volume_event(&volume, &[]),
+            event: Some(em.create_volume_event(&volume, &[])),
             arn: em.volume_arn(&volume),
         },
         Row {
             kind: "rds:db",
-            event: em.create_db_instance_event(&db, &db_arn, &[(KEY, "none")]),
+            event: Some(em.create_db_instance_event(&db, &db_arn, &[(KEY, "none")])),
             arn: db_arn,
         },
         Row {
             kind: "rds:cluster",
-            event: em.create_db_cluster_event(&cluster, &cluster_arn, &[]),
+            event: Some(em.create_db_cluster_event(&cluster, &cluster_arn, &[])),
             arn: cluster_arn,
         },
+        Row {
+            kind: "efs:file-system",
+            event: Some(em.create_file_system_event(&fs, &fs_arn, &[])),
+            arn: fs_arn,
+        },
     ];
+    let mut launch = Some(em.run_instances_event(&instances, &[]));
+    for (arn, _) in em.volumes_of(&instances[0]).await? {
+        rows.push(Row {
+            kind: "ec2:volume (i-)",
+            event: launch.take(),
+            arn,
+        });
+    }
     print_tags("   tags before:", &snapshot(&em, &rows).await?);
 
     println!("\n3. CloudTrail delivers each creation event through EventBridge to the backup-tagger Lambda");
     println!("   (the real binary under `cargo lambda watch`, events sent with `cargo lambda invoke --data-file`):");
     let mut handler_ms = Vec::new();
-    for r in &rows {
+    for event in rows.iter().filter_map(|r| r.event.as_ref()) {
         let started = Instant::now();
-        let answer = invoke_lambda("backup-tagger", &r.event)?.map_err(anyhow::Error::msg)?;
+        let answer = invoke_lambda("backup-tagger", event)?.map_err(anyhow::Error::msg)?;
         let round_trip = started.elapsed().as_millis();
         let elapsed = answer["elapsedMs"].as_u64().unwrap_or(0);
         handler_ms.push(elapsed);
         println!(
             "   {:<17} {:<8} {:>4} ms in the handler, {:>4} ms round trip  {}",
-            r.event["detail"]["eventName"].as_str().unwrap_or("?"),
+            event["detail"]["eventName"].as_str().unwrap_or("?"),
             answer["action"].as_str().unwrap_or("?"),
             elapsed,
             round_trip,
@@ -127,9 +146,10 @@ async fn main() -> Result<()> {
     print_tags("   tags after:", &snapshot(&em, &rows).await?);
 
     let after = snapshot(&em, &rows).await?;
-    let ok = after[0].2.as_deref() == Some("daily")
-        && after[1].2.as_deref() == Some("daily")
-        && after[2].2.as_deref() == Some("none");
+    let ok = after
+        .iter()
+        .enumerate()
+        .all(|(i, (_, _, v))| v.as_deref() == Some(if i == 2 { "none" } else { "daily" }));
     println!(
         "\nResult: {} — untagged resources now carry {KEY}=daily; the opt-out stayed `none`. Handler time per event: {:?} ms.",
         if ok { "OK" } else { "UNEXPECTED" },

@@ -1,0 +1,234 @@
+"""Fault-injection proxy between the AWS SDK and the local emulator (moto), for the reliability tests.
+
+Every request is forwarded to moto unchanged unless a rule matches it. A rule can answer, for a number of times or
+always, a throttling error in the service's own wire shape (DynamoDB/Tagging JSON `ThrottlingException` /
+`ThrottledException`, EC2 XML `RequestLimitExceeded`, RDS XML `Throttling`, EFS REST `ThrottlingException`), a
+"not found" error in the service's shape (a resource not visible yet), HTTP 500 or 503, a delay before forwarding
+(beyond the SDK's attempt timeout), or a reset connection.
+
+Control API (JSON, on the same port, under /__faults__/):
+  POST /__faults__/rules   add rules: [{"id", "service", "op", "contains", "fault", "times", "delay_ms"}]
+                           service: SigV4 signing name (dynamodb, ec2, rds, elasticfilesystem, tagging);
+                           op: operation name (CreateTags, TagResource, ...), optional; contains: a substring of the
+                           request body or path, optional; times: how many matching requests get the fault (null =
+                           all); every: only every k-th matching request (a steady fault rate);
+                           fault: throttle | not_found | http500 | http503 | delay | reset.
+  DELETE /__faults__/rules?id=X   remove rules with that id (no id: all)
+  GET  /__faults__/log?contains=X  the requests seen (service, op, fault, status, t_start, t_end); filtered by substring
+Usage: python fault_proxy.py --port P --upstream http://127.0.0.1:M
+Only the Python standard library; listens on 127.0.0.1 only.
+"""
+import argparse
+import http.client
+import json
+import re
+import socket
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+RULES = []
+LOG = []
+LOCK = threading.Lock()
+UPSTREAM = None
+
+EFS_OPS = [
+    ("GET", re.compile(r"^/2015-02-01/file-systems"), "DescribeFileSystems"),
+    ("POST", re.compile(r"^/2015-02-01/file-systems"), "CreateFileSystem"),
+    ("POST", re.compile(r"^/2015-02-01/resource-tags/"), "TagResource"),
+    ("GET", re.compile(r"^/2015-02-01/resource-tags/"), "ListTagsForResource"),
+]
+
+
+def service_of(headers):
+    auth = headers.get("Authorization", "")
+    m = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request", auth)
+    return m.group(1) if m else ""
+
+
+def op_of(method, path, headers, body):
+    target = headers.get("X-Amz-Target")
+    if target:
+        return target.split(".")[-1]
+    if body[:200].find(b"Action=") >= 0:
+        form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+        if "Action" in form:
+            return form["Action"][0]
+    for m, pattern, name in EFS_OPS:
+        if m == method and pattern.match(path):
+            return name
+    return ""
+
+
+def fault_response(service, op, kind):
+    """(status, headers, body) of an error in the service's own protocol."""
+    request_id = "fault-proxy-0000"
+    throttle = kind == "throttle"
+    if service in ("dynamodb", "tagging"):
+        if throttle:
+            code = "ThrottlingException" if service == "dynamodb" else "ThrottledException"
+        else:
+            code = "ResourceNotFoundException"
+        body = json.dumps({"__type": f"com.amazonaws.{service}#{code}", "message": f"injected {kind}"})
+        ctype = "application/x-amz-json-1.0" if service == "dynamodb" else "application/x-amz-json-1.1"
+        return 400, {"Content-Type": ctype, "x-amzn-RequestId": request_id}, body.encode()
+    if service == "ec2":
+        if throttle:
+            code, status = "RequestLimitExceeded", 503
+        else:
+            code = "InvalidInstanceID.NotFound" if "Instance" in op else "InvalidVolume.NotFound"
+            status = 400
+        body = (
+            f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>{code}</Code>"
+            f"<Message>injected {kind}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"
+        )
+        return status, {"Content-Type": "text/xml"}, body.encode()
+    if service == "rds":
+        if throttle:
+            code, status = "Throttling", 400
+        else:
+            code, status = ("DBClusterNotFoundFault" if "Cluster" in op else "DBInstanceNotFound"), 404
+        body = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected {kind}</Message>"
+            f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
+        return status, {"Content-Type": "text/xml"}, body.encode()
+    if service == "elasticfilesystem":
+        code, status = ("ThrottlingException", 429) if throttle else ("FileSystemNotFound", 404)
+        body = json.dumps({"ErrorCode": code, "Message": f"injected {kind}"})
+        return status, {"Content-Type": "application/json", "x-amzn-ErrorType": code}, body.encode()
+    return 400, {"Content-Type": "text/plain"}, f"injected {kind}".encode()
+
+
+def take_rule(service, op, text):
+    with LOCK:
+        for rule in RULES:
+            if rule.get("service") and rule["service"] != service:
+                continue
+            if rule.get("op") and rule["op"] != op:
+                continue
+            if rule.get("contains") and rule["contains"] not in text:
+                continue
+            rule["seen"] = rule.get("seen", 0) + 1
+            every = rule.get("every")
+            if every and rule["seen"] % every != 0:
+                continue
+            times = rule.get("times")
+            if times is not None and rule.get("used", 0) >= times:
+                continue
+            rule["used"] = rule.get("used", 0) + 1
+            return dict(rule)
+    return None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        # Headers and body go out as separate writes: without TCP_NODELAY, Nagle's algorithm and the client's
+        # delayed ACK add ~40 ms to every answer.
+        super().setup()
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, *args):
+        pass
+
+    def _send(self, status, headers, body):
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _control(self, body):
+        parsed = urllib.parse.urlparse(self.path)
+        query = urllib.parse.parse_qs(parsed.query)
+        if self.command == "POST" and parsed.path == "/__faults__/rules":
+            with LOCK:
+                RULES.extend(json.loads(body or b"[]"))
+            return self._send(200, {"Content-Type": "application/json"}, b"{}")
+        if self.command == "DELETE" and parsed.path == "/__faults__/rules":
+            rid = query.get("id", [None])[0]
+            with LOCK:
+                RULES[:] = [r for r in RULES if rid is not None and r.get("id") != rid]
+            return self._send(200, {"Content-Type": "application/json"}, b"{}")
+        if self.command == "GET" and parsed.path == "/__faults__/log":
+            needle = query.get("contains", [""])[0]
+            with LOCK:
+                rows = [r for r in LOG if needle in r["text"]]
+            out = [{k: v for k, v in r.items() if k != "text"} for r in rows]
+            return self._send(200, {"Content-Type": "application/json"}, json.dumps(out).encode())
+        return self._send(404, {"Content-Type": "text/plain"}, b"unknown control path")
+
+    def _handle(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if self.path.startswith("/__faults__/"):
+            return self._control(body)
+        service = service_of(self.headers)
+        op = op_of(self.command, self.path, self.headers, body)
+        text = urllib.parse.unquote(self.path) + "\n" + urllib.parse.unquote_plus(body.decode("utf-8", "replace"))
+        entry = {"service": service, "op": op, "fault": None, "status": None, "t_start": time.time(), "text": text}
+        with LOCK:
+            LOG.append(entry)
+        rule = take_rule(service, op, text)
+        fault = rule and rule.get("fault")
+        entry["fault"] = fault
+        if fault in ("throttle", "not_found"):
+            status, headers, payload = fault_response(service, op, fault)
+            entry["status"], entry["t_end"] = status, time.time()
+            return self._send(status, headers, payload)
+        if fault in ("http500", "http503"):
+            status = int(fault[4:])
+            entry["status"], entry["t_end"] = status, time.time()
+            return self._send(status, {"Content-Type": "text/plain"}, b"injected server error")
+        if fault == "reset":
+            entry["status"], entry["t_end"] = "reset", time.time()
+            self.close_connection = True
+            try:
+                import socket
+                import struct
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except OSError:
+                pass
+            self.connection.close()
+            return
+        if fault == "delay":
+            time.sleep(rule.get("delay_ms", 1000) / 1000.0)
+        conn = http.client.HTTPConnection(UPSTREAM.hostname, UPSTREAM.port, timeout=120)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+        headers["Host"] = f"{UPSTREAM.hostname}:{UPSTREAM.port}"
+        try:
+            conn.request(self.command, self.path, body=body, headers=headers)
+            resp = conn.getresponse()
+            payload = resp.read()
+            out_headers = {
+                k: v for k, v in resp.getheaders() if k.lower() not in ("content-length", "transfer-encoding", "connection")
+            }
+            entry["status"], entry["t_end"] = resp.status, time.time()
+            try:
+                self._send(resp.status, out_headers, payload)
+            except (BrokenPipeError, ConnectionResetError):
+                entry["status"] = "client-gone"
+        finally:
+            conn.close()
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _handle
+
+
+def main():
+    global UPSTREAM
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--upstream", required=True)
+    args = parser.parse_args()
+    UPSTREAM = urllib.parse.urlparse(args.upstream)
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server.daemon_threads = True
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
