@@ -26,7 +26,6 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 BENCH_VENV := .venv-bench
 BENCH_REQUIREMENTS := bench/requirements.txt
 BENCH_STAMP := $(BENCH_VENV)/.installed
-RELEASE_DIR := target/x86_64-unknown-linux-gnu/release
 BENCH_ARGS ?=
 # make fuzz / make stress
 CARGO_FUZZ_VERSION := 0.13.1
@@ -117,8 +116,8 @@ $(BENCH_STAMP): $(BENCH_REQUIREMENTS)
 	touch $@
 
 bench: setup bench-setup build
-	$(EMULATOR) -- $(BENCH_VENV)/bin/python bench/bench.py --tagger $(RELEASE_DIR)/backup-tagger \
-	  --backfill $(RELEASE_DIR)/backup-backfill $(BENCH_ARGS)
+	$(EMULATOR) -- $(BENCH_VENV)/bin/python bench/bench.py --tagger target/lambda/backup-tagger/bootstrap.zip \
+	  --backfill target/lambda/backup-backfill/bootstrap.zip $(BENCH_ARGS)
 
 # What the release profile buys (compiles every dependency a second time): writes bench/profile-effect.json.
 bench-profile: setup bench-setup

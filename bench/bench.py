@@ -149,10 +149,26 @@ def lambda_env(api, extra=None):
         "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
         "AWS_ENDPOINT_URL": PROXY,
         "SUPERWERKER_BACKUP_ACCOUNT_ID": ACCOUNT,
+        # boto3's read timeout (60 s), not our 10 s default: moto answers DescribeVolumes for 5,000 volumes in one
+        # page (it ignores MaxResults) and takes about 8-12 s to render it.
+        "SUPERWERKER_BACKUP_ATTEMPT_TIMEOUT_MS": "60000",
         "RUST_LOG": "warn",
     }
     env.update(extra or {})
     return env
+
+
+def lambda_binary(path):
+    """The Lambda's `bootstrap`: a zip as `cargo lambda build --output-format zip` ships it is unpacked first, so the
+    exact artifact is measured."""
+    if not path.endswith(".zip"):
+        return path
+    import zipfile
+    out = Path(tempfile.mkdtemp(prefix="lambda-", dir=os.environ.get("SWB_RUN_DIR"))) / "bootstrap"
+    with zipfile.ZipFile(path) as z:
+        out.write_bytes(z.read("bootstrap"))
+    out.chmod(0o755)
+    return str(out)
 
 
 def peak_rss_mb(pid):
@@ -186,6 +202,16 @@ def calls_between(before, after):
         name = f"{row['service']}.{row['op']}"
         counts[name] = counts.get(name, 0) + 1
     return dict(sorted(counts.items()))
+
+
+def emulator_seconds_between(before, after):
+    """Per operation, the seconds the emulator spent answering (the proxy's forward time): the profile."""
+    seconds = {}
+    for row in after[len(before):]:
+        if row.get("t_end") and row.get("t_start"):
+            name = f"{row['service']}.{row['op']}"
+            seconds[name] = seconds.get(name, 0) + row["t_end"] - row["t_start"]
+    return {k: round(v, 2) for k, v in sorted(seconds.items(), key=lambda kv: -kv[1])}
 
 
 def envelope(detail):
@@ -445,14 +471,19 @@ def backfill(backfill_bin, total):
             policy.write_text(json.dumps(C7N_PULL_POLICIES))
             custodian = str(Path(sys.executable).parent / "custodian")
             t0 = time.perf_counter()
-            out = subprocess.run([custodian, "run", "-s", str(work / "out"), "--region", REGION, str(policy)],
+            # --cache-period 0: c7n caches resource listings for 15 minutes by default (~/.cache), which would
+            # reuse the previous seeding's ids.
+            out = subprocess.run([custodian, "run", "-s", str(work / "out"), "--region", REGION, "--cache-period", "0",
+                                  str(policy)],
                                  env=c7n_env(), cwd=work, capture_output=True)
             wall = time.perf_counter() - t0
             assert out.returncode == 0, out.stderr.decode()[-3000:]
-        calls = calls_between(before, proxy_log())
+        after = proxy_log()
+        calls = calls_between(before, after)
+        emulator_s = emulator_seconds_between(before, after)
         states[tool] = end_state()
         results[tool] = {"seconds": round(wall, 2), "calls": sum(calls.values()), "by_operation": calls,
-                         "seed_seconds": round(seed_s, 1)}
+                         "emulator_seconds_by_operation": emulator_s, "seed_seconds": round(seed_s, 1)}
     correct = {tool: states[tool] == expected for tool in states}
     # The floor: list pages at each API's page maximum, the table tags (not in ListTables) from GetResources pages,
     # and the fewest tagging calls (CreateTags 1,000 ids, TagResources 20 ARNs).
@@ -469,6 +500,8 @@ def backfill(backfill_bin, total):
         "floor_calls": floor,
         "ours_by_operation": results["ours"]["by_operation"],
         "c7n_by_operation": results["c7n"]["by_operation"],
+        "ours_emulator_seconds_by_operation": results["ours"]["emulator_seconds_by_operation"],
+        "c7n_emulator_seconds_by_operation": results["c7n"]["emulator_seconds_by_operation"],
         "same_end_state": states["ours"] == states["c7n"],
         "ours_end_state_as_rules_say": correct["ours"],
         "c7n_end_state_as_rules_say": correct["c7n"],
@@ -559,7 +592,16 @@ def main():
     ap.add_argument("--resources", type=int, default=10000)
     ap.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
     ap.add_argument("--cold-only", action="store_true", help="only the per-event cold measure (profile_effect.sh)")
+    ap.add_argument("--backfill-only", action="store_true", help="only the backfill measure (for profiling)")
     args = ap.parse_args()
+    if args.tagger.endswith(".zip"):
+        args.tagger = lambda_binary(args.tagger)
+    if args.backfill.endswith(".zip"):
+        args.backfill = lambda_binary(args.backfill)
+    if args.backfill_only:
+        b = backfill(args.backfill, args.resources)
+        print(json.dumps(b, indent=2))
+        return
     if args.cold_only:
         cold = per_event_cold(args.tagger, args.runs, with_c7n=False)
         Path(args.out).write_text(json.dumps(cold, indent=2) + "\n")
@@ -569,11 +611,16 @@ def main():
     results = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     print("per event, cold ...", flush=True)
     results["per_event_cold"] = per_event_cold(args.tagger, args.runs)
+    print("  ", json.dumps(results["per_event_cold"]), flush=True)
     print("per event, warm ...", flush=True)
     results["per_event_warm"] = per_event_warm(args.tagger, args.warm)
+    print("  ", json.dumps(results["per_event_warm"]), flush=True)
     print(f"backfill of {args.resources} resources (seeded twice) ...", flush=True)
     moto_reset()
     results["backfill"] = backfill(args.backfill, args.resources)
+    print("  ", json.dumps({k: v for k, v in results["backfill"].items() if "by_operation" not in k}), flush=True)
+    print("   emulator seconds by operation, ours:", json.dumps(results["backfill"]["ours_emulator_seconds_by_operation"]))
+    print("   emulator seconds by operation, c7n: ", json.dumps(results["backfill"]["c7n_emulator_seconds_by_operation"]))
     per_call = emulator_noop()
     results["backfill"]["emulator_noop_ms_per_call"] = round(per_call * 1000, 2)
     results["backfill"]["emulator_noop_s"] = round(per_call * results["backfill"]["ours_calls"], 2)

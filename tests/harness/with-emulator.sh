@@ -65,7 +65,10 @@ PY
 }
 
 port="$(free_port)"
-setsid "$venv/bin/python" "$root/tests/harness/moto_server.py" -H 127.0.0.1 -p "$port" >"$run_dir/moto.log" 2>&1 &
+# moto keeps one automated snapshot per DB instance and refuses more than MOTO_RDS_SNAPSHOT_LIMIT (1,000) in all:
+# raised so that benchmarks can create thousands of DB instances.
+MOTO_RDS_SNAPSHOT_LIMIT="${MOTO_RDS_SNAPSHOT_LIMIT:-100000}" \
+  setsid "$venv/bin/python" "$root/tests/harness/moto_server.py" -H 127.0.0.1 -p "$port" >"$run_dir/moto.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$port/moto-api/" 30 "moto_server"
 

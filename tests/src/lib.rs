@@ -531,6 +531,29 @@ pub fn resource_of(arn: &str) -> Result<superwerker_backup_domain::ResourceRef> 
     ResourceRef::from_arn(kind, parsed).map_err(anyhow::Error::msg)
 }
 
+/// Runs the tagger's handler on `event` as the Lambda would, for the emulator's account and region (the invoked
+/// function's ARN), with a short visibility retry: `attempts` tries, 10 ms doubling up to 50 ms.
+pub async fn tag_event(
+    em: &Emulator,
+    aws: &Aws,
+    event: &Value,
+    attempts: u32,
+) -> std::result::Result<backup_tagger::Outcome, backup_tagger::TaggerError> {
+    let mut config = backup_tagger::TaggerConfig::from_lookup(&em.region, |_| None)?;
+    config.retry = backup_tagger::VisibilityRetry {
+        max_attempts: attempts,
+        first_delay: std::time::Duration::from_millis(10),
+        max_delay: std::time::Duration::from_millis(50),
+    };
+    let scope = config.scope(&format!(
+        "arn:aws:lambda:{}:{}:function:backup-tagger",
+        em.region, em.account
+    ))?;
+    let event: aws_lambda_events::eventbridge::EventBridgeEvent<Value> = serde_json::from_value(event.clone())
+        .map_err(|e| backup_tagger::TaggerError::Config(format!("not an EventBridge event: {e}")))?;
+    backup_tagger::handle(aws, &config, &scope, &event, None).await
+}
+
 /// The fault-injection proxy in front of the emulator (tests/harness/fault_proxy.py, started by the harness).
 #[derive(Clone)]
 pub struct FaultProxy {

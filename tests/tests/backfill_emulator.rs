@@ -294,9 +294,10 @@ async fn aurora_clusters_and_efs_file_systems_are_backfilled_too() {
     );
     let clusters = &report.kinds["rds:cluster"];
     assert_eq!((clusters.scanned, clusters.opted_out, clusters.tagged), (10, 4, 6));
-    // Listing: one DescribeFileSystems page per region; tagging: 22 ARNs in 11 per region, one TagResources each.
+    // Listing: one DescribeFileSystems page per region; tagging: each kind is tagged as soon as its scan is done,
+    // so one TagResources per kind and region (3 clusters, 8 file systems).
     assert_eq!(calls(&report, "EFS.DescribeFileSystems"), 2, "{:?}", report.api_calls);
-    assert_eq!(calls(&report, "Tagging.TagResources"), 2, "{:?}", report.api_calls);
+    assert_eq!(calls(&report, "Tagging.TagResources"), 4, "{:?}", report.api_calls);
     assert_eq!(calls(&report, "EFS.TagResource"), 0);
     let undeclared =
         superwerker_backup_aws::iam::undeclared(report.api_calls.keys(), superwerker_backup_aws::iam::BACKFILL);

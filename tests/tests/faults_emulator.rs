@@ -5,8 +5,7 @@
 
 use std::time::Duration;
 
-use aws_lambda_events::eventbridge::EventBridgeEvent;
-use backup_tagger::{handle, Action, Outcome, TaggerConfig, TaggerError, VisibilityRetry};
+use backup_tagger::{Action, Outcome, TaggerError};
 use serde_json::{json, Value};
 use superwerker_backup_aws::Aws;
 use superwerker_backup_domain::ResourceKind;
@@ -15,20 +14,7 @@ use superwerker_backup_e2e::{Emulator, FaultProxy};
 const KEY: &str = "superwerker:backup";
 
 async fn run(em: &Emulator, aws: &Aws, event: &Value, visibility_attempts: u32) -> Result<Outcome, TaggerError> {
-    let mut c = TaggerConfig::from_lookup(&em.region, |_| None).unwrap();
-    c.retry = VisibilityRetry {
-        max_attempts: visibility_attempts,
-        first_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(50),
-    };
-    let scope = c
-        .scope(&format!(
-            "arn:aws:lambda:{}:{}:function:backup-tagger",
-            em.region, em.account
-        ))
-        .unwrap();
-    let event: EventBridgeEvent<Value> = serde_json::from_value(event.clone()).unwrap();
-    handle(aws, &c, &scope, &event, None).await
+    superwerker_backup_e2e::tag_event(em, aws, event, visibility_attempts).await
 }
 
 /// One resource of `kind`, untagged, with its event; returns (ARN, the string that names it in requests, event,

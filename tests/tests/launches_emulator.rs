@@ -1,10 +1,7 @@
 //! EBS volumes born with EC2 instances (RunInstances, CreateFleet of type instant) against the local AWS emulator
 //! (moto): real launches, real volumes, the tagger's handler, every volume's final tags read back.
 
-use std::time::Duration;
-
-use aws_lambda_events::eventbridge::EventBridgeEvent;
-use backup_tagger::{handle, Action, Outcome, TaggerConfig, TaggerError, VisibilityRetry};
+use backup_tagger::{Action, Outcome, TaggerError};
 use serde_json::Value;
 use superwerker_backup_aws::Aws;
 use superwerker_backup_e2e::Emulator;
@@ -12,20 +9,7 @@ use superwerker_backup_e2e::Emulator;
 const KEY: &str = "superwerker:backup";
 
 async fn run(em: &Emulator, aws: &Aws, event: &Value) -> Result<Outcome, TaggerError> {
-    let mut c = TaggerConfig::from_lookup(&em.region, |_| None).unwrap();
-    c.retry = VisibilityRetry {
-        max_attempts: 3,
-        first_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(50),
-    };
-    let scope = c
-        .scope(&format!(
-            "arn:aws:lambda:{}:{}:function:backup-tagger",
-            em.region, em.account
-        ))
-        .unwrap();
-    let event: EventBridgeEvent<Value> = serde_json::from_value(event.clone()).unwrap();
-    handle(aws, &c, &scope, &event, None).await
+    superwerker_backup_e2e::tag_event(em, aws, event, 3).await
 }
 
 fn value_of<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a str> {

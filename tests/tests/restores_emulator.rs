@@ -1,23 +1,14 @@
 //! Restores and replicas against the local emulator (moto): the restored table / instance gets `daily` unless a
 //! value came with it (from the snapshot, or set in the request), which is never overwritten.
 
-use aws_lambda_events::eventbridge::EventBridgeEvent;
-use backup_tagger::{handle, Action, Outcome, TaggerConfig};
+use backup_tagger::{Action, Outcome};
 use serde_json::{json, Value};
 use superwerker_backup_e2e::{envelope, fixture, unique, Emulator};
 
 const KEY: &str = "superwerker:backup";
 
 async fn run(em: &Emulator, event: Value) -> Outcome {
-    let config = TaggerConfig::from_lookup(&em.region, |_| None).unwrap();
-    let scope = config
-        .scope(&format!(
-            "arn:aws:lambda:{}:{}:function:backup-tagger",
-            em.region, em.account
-        ))
-        .unwrap();
-    let event: EventBridgeEvent<Value> = serde_json::from_value(event).unwrap();
-    handle(&em.fresh_aws().await, &config, &scope, &event, None)
+    superwerker_backup_e2e::tag_event(em, &em.fresh_aws().await, &event, 3)
         .await
         .unwrap()
 }

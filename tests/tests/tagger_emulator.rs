@@ -1,38 +1,15 @@
 //! The tagger's handler against the local AWS emulator (moto): real SDK calls, real tags, counted requests.
 
-use std::time::Duration;
-
-use aws_lambda_events::eventbridge::EventBridgeEvent;
-use backup_tagger::{handle, Action, Outcome, TaggerConfig, TaggerError, VisibilityRetry};
+use backup_tagger::{Action, Outcome, TaggerError};
 use serde_json::{json, Value};
 use superwerker_backup_aws::Aws;
-use superwerker_backup_domain::{EventScope, ResourceKind};
+use superwerker_backup_domain::ResourceKind;
 use superwerker_backup_e2e::Emulator;
 
 const KEY: &str = "superwerker:backup";
 
-fn config(em: &Emulator) -> TaggerConfig {
-    let mut c = TaggerConfig::from_lookup(&em.region, |_| None).unwrap();
-    c.retry = VisibilityRetry {
-        max_attempts: 3,
-        first_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(50),
-    };
-    c
-}
-
-fn scope(em: &Emulator, c: &TaggerConfig) -> EventScope {
-    c.scope(&format!(
-        "arn:aws:lambda:{}:{}:function:backup-tagger",
-        em.region, em.account
-    ))
-    .unwrap()
-}
-
 async fn run(em: &Emulator, aws: &Aws, event: &Value) -> Result<Outcome, TaggerError> {
-    let c = config(em);
-    let event: EventBridgeEvent<Value> = serde_json::from_value(event.clone()).unwrap();
-    handle(aws, &c, &scope(em, &c), &event, None).await
+    superwerker_backup_e2e::tag_event(em, aws, event, 3).await
 }
 
 /// Creates one resource of `kind` in the emulator with `creation_tags`, and its CloudTrail event whose request

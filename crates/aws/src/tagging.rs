@@ -9,6 +9,9 @@ use superwerker_backup_domain::Tag;
 
 use crate::{AdapterError, CallCounter};
 
+/// `GetResources` takes at most 100 ARNs per call in `ResourceARNList`.
+pub const MAX_ARNS_PER_LOOKUP: usize = 100;
+
 /// `TagResources` takes at most 20 ARNs per call.
 pub const MAX_ARNS_PER_CALL: usize = 20;
 
@@ -27,23 +30,27 @@ impl Tagging {
         }
     }
 
-    /// Tags of every resource of `resource_type` (e.g. `dynamodb:table`) the index knows, by ARN. A resource absent
-    /// here has no tags — or was tagged so recently that the index has not caught up: confirm before writing.
-    pub async fn tags_by_type(&self, resource_type: &str) -> Result<HashMap<String, Vec<Tag>>, AdapterError> {
+    /// Tags of the given resources as the index knows them, by ARN: `GetResources` with up to
+    /// [`MAX_ARNS_PER_LOOKUP`] ARNs per call (cheaper than filtering by resource type: the service looks up those
+    /// resources instead of every resource of the account). A resource absent here has no tags — or was tagged so
+    /// recently that the index has not caught up: confirm before writing.
+    pub async fn tags_of(&self, arns: &[String]) -> Result<HashMap<String, Vec<Tag>>, AdapterError> {
         let mut out = HashMap::new();
-        let mut pages = self
-            .client
-            .get_resources()
-            .resource_type_filters(resource_type)
-            .resources_per_page(100)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AdapterError::from_sdk("Tagging.GetResources", resource_type, e, &[]))?;
-            for mapping in page.resource_tag_mapping_list() {
-                if let Some(arn) = mapping.resource_arn() {
-                    let tags = mapping.tags().iter().map(|t| Tag::new(t.key(), t.value())).collect();
-                    out.insert(arn.to_owned(), tags);
+        for chunk in arns.chunks(MAX_ARNS_PER_LOOKUP) {
+            let what = format!("{} resources", chunk.len());
+            let mut pages = self
+                .client
+                .get_resources()
+                .set_resource_arn_list(Some(chunk.to_vec()))
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| AdapterError::from_sdk("Tagging.GetResources", &what, e, &[]))?;
+                for mapping in page.resource_tag_mapping_list() {
+                    if let Some(arn) = mapping.resource_arn() {
+                        let tags = mapping.tags().iter().map(|t| Tag::new(t.key(), t.value())).collect();
+                        out.insert(arn.to_owned(), tags);
+                    }
                 }
             }
         }

@@ -7,7 +7,7 @@
 //! - RDS: `DescribeDBInstances` / `DescribeDBClusters` pages (`TagList` included); tagging with the Tagging API's
 //!   `TagResources`, 20 ARNs per call.
 //! - EFS: `DescribeFileSystems` pages (tags included); tagging with `TagResources` like RDS.
-//! - DynamoDB: `ListTables` pages; tags from the Tagging API's `GetResources` (many tables per page). The index lags
+//! - DynamoDB: `ListTables` pages; tags from the Tagging API's `GetResources` for those ARNs (100 per call). The index lags
 //!   behind the service, so each table it reports untagged is confirmed with `ListTagsOfResource` just before tagging
 //!   (one call per table about to be tagged, none for the rest); tagging with `TagResources`, rate-limited to stay
 //!   under DynamoDB's 5 tagging calls per second per account.
@@ -52,7 +52,7 @@ impl Default for BackfillOptions {
             dry_run: false,
             regions: Vec::new(),
             settings: TagSettings::default(),
-            concurrency: 4,
+            concurrency: 8,
             dynamodb_tags_per_second: 5.0,
         }
     }
@@ -124,6 +124,21 @@ pub async fn scan(
     account: &str,
     progress: Arc<dyn Progress>,
 ) -> Result<Plan, BackfillError> {
+    Ok(scan_then_tag(aws, opts, account, progress, None).await?.0)
+}
+
+/// Outcome of each tagging attempt, by ARN.
+type Outcomes = BTreeMap<String, Result<(), String>>;
+
+/// Scans every (region, kind) — a few at once — and, with `tag`, tags each kind's untagged resources as soon as its
+/// scan is done, so the writes of one kind overlap the listing of the others.
+async fn scan_then_tag(
+    aws: &Aws,
+    opts: &BackfillOptions,
+    account: &str,
+    progress: Arc<dyn Progress>,
+    tag: Option<(Tag, Arc<RateLimit>)>,
+) -> Result<(Plan, Outcomes), BackfillError> {
     let regions = regions(aws, opts)?;
     let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
@@ -131,14 +146,25 @@ pub async fn scan(
         for kind in ResourceKind::ALL {
             let (aws, region, account, settings) =
                 (aws.clone(), region.clone(), account.to_owned(), opts.settings.clone());
-            let (limit, progress) = (limit.clone(), progress.clone());
+            let (limit, progress, tag) = (limit.clone(), progress.clone(), tag.clone());
             tasks.spawn(async move {
                 let _permit = limit.acquire_owned().await;
                 let result = scan_one(&aws, &region, &account, kind, &settings).await;
+                let mut outcomes = Vec::new();
                 if let Ok(entries) = &result {
                     progress.scanned(kind, entries.len() as u64);
+                    if let Some((tag, rate)) = &tag {
+                        let todo: Vec<ResourceRef> = entries
+                            .iter()
+                            .filter(|p| p.state == State::ToTag)
+                            .map(|p| p.resource.clone())
+                            .collect();
+                        if !todo.is_empty() {
+                            outcomes = tag_region(&aws, &region, &todo, tag, rate, progress.as_ref()).await;
+                        }
+                    }
                 }
-                (kind, region, result)
+                (kind, region, result, outcomes)
             });
         }
     }
@@ -147,8 +173,11 @@ pub async fn scan(
         regions: regions.clone(),
         ..Plan::default()
     };
+    let mut outcomes = Outcomes::new();
     while let Some(joined) = tasks.join_next().await {
-        let (kind, region, result) = joined.map_err(|e| BackfillError::Config(format!("a scan task failed: {e}")))?;
+        let (kind, region, result, tagged) =
+            joined.map_err(|e| BackfillError::Config(format!("a scan task failed: {e}")))?;
+        outcomes.extend(tagged);
         match result {
             Ok(entries) => plan.entries.extend(entries),
             Err(e) => plan.listing_failures.push((
@@ -161,7 +190,7 @@ pub async fn scan(
         }
     }
     plan.entries.sort_by(|a, b| a.resource.arn.cmp(&b.resource.arn));
-    Ok(plan)
+    Ok((plan, outcomes))
 }
 
 async fn scan_one(
@@ -172,6 +201,7 @@ async fn scan_one(
     settings: &TagSettings,
 ) -> Result<Vec<Planned>, AdapterError> {
     let c = aws.clients(region);
+    let mut index = None;
     let found: Vec<Found> = match kind {
         ResourceKind::EbsVolume => c.ec2.list(region, account).await?,
         ResourceKind::RdsDbInstance => c.rds.list(region, account).await?,
@@ -180,36 +210,29 @@ async fn scan_one(
                 .list(region, account)
                 .await?
         }
-        ResourceKind::DynamoDbTable => c.dynamodb.list(region, account).await?,
+        ResourceKind::DynamoDbTable => {
+            // DynamoDB's listing has no tags: they come from the Tagging API's index, 100 tables per call.
+            let found = c.dynamodb.list(region, account).await?;
+            let arns: Vec<String> = found.iter().map(|f| f.resource.arn.to_string()).collect();
+            index = Some(c.tagging.tags_of(&arns).await?);
+            found
+        }
         ResourceKind::EfsFileSystem => c.efs.list(region, account).await?,
     };
     if found.is_empty() {
         return Ok(Vec::new());
     }
-    // DynamoDB's listing has no tags: read them for all tables at once from the Tagging API's index.
-    let index = if kind == ResourceKind::DynamoDbTable {
-        Some(c.tagging.tags_by_type(kind.label()).await?)
-    } else {
-        None
-    };
     let mut out = Vec::with_capacity(found.len());
+    let mut to_confirm = Vec::new();
     for f in found {
         let tags = match (&f.tags, &index) {
             (Some(tags), _) => tags.clone(),
             (None, Some(index)) => index.get(&f.resource.arn.to_string()).cloned().unwrap_or_default(),
             (None, None) => Vec::new(),
         };
-        let mut tags = tags;
-        let mut state = classify(settings, &tags);
+        let state = classify(settings, &tags);
         if state == State::ToTag && f.tags.is_none() {
-            // The index may lag (a table tagged `none` a moment ago): confirm with the service before writing.
-            state = match c.dynamodb.read_tags(&f.resource).await {
-                Ok(confirmed) => {
-                    tags = confirmed;
-                    classify(settings, &tags)
-                }
-                Err(e) => State::Failed(e.to_string()),
-            };
+            to_confirm.push(out.len());
         }
         out.push(Planned {
             resource: f.resource,
@@ -217,8 +240,38 @@ async fn scan_one(
             tags,
         });
     }
+    // The index may lag (a table tagged `none` a moment ago): each table it reports untagged is confirmed with the
+    // service before any write, a few at a time (the SDK's adaptive retry slows down if DynamoDB throttles).
+    let sem = Arc::new(Semaphore::new(CONFIRM_CONCURRENCY));
+    let mut confirmations = tokio::task::JoinSet::new();
+    for i in to_confirm {
+        let (dynamodb, resource, sem) = (c.dynamodb.clone(), out[i].resource.clone(), sem.clone());
+        confirmations.spawn(async move {
+            let _permit = sem.acquire_owned().await;
+            (i, dynamodb.read_tags(&resource).await)
+        });
+    }
+    while let Some(joined) = confirmations.join_next().await {
+        let (i, result) = joined.map_err(|e| AdapterError::Failed {
+            operation: "DynamoDB.ListTagsOfResource",
+            resource: "tables".into(),
+            code: "TaskFailed".into(),
+            message: e.to_string(),
+        })?;
+        let planned = &mut out[i];
+        match result {
+            Ok(confirmed) => {
+                planned.state = classify(settings, &confirmed);
+                planned.tags = confirmed;
+            }
+            Err(e) => planned.state = State::Failed(e.to_string()),
+        }
+    }
     Ok(out)
 }
+
+/// Tag reads of index-untagged tables in flight at once.
+const CONFIRM_CONCURRENCY: usize = 8;
 
 /// Spaces out DynamoDB tagging: `n` tables tagged now push the next batch back by `n / rate` seconds.
 struct RateLimit {
@@ -256,7 +309,7 @@ impl RateLimit {
 /// Writes the plan (nothing in a dry run) and reports.
 pub async fn apply(aws: &Aws, opts: &BackfillOptions, plan: Plan, progress: Arc<dyn Progress>) -> Report {
     let tag = Tag::new(opts.settings.key.clone(), opts.settings.value.clone());
-    let mut outcome: BTreeMap<String, Result<(), String>> = BTreeMap::new();
+    let mut outcome = Outcomes::new();
     if !opts.dry_run {
         let limit = Arc::new(RateLimit::new(opts.dynamodb_tags_per_second));
         let mut tasks = tokio::task::JoinSet::new();
@@ -286,7 +339,11 @@ pub async fn apply(aws: &Aws, opts: &BackfillOptions, plan: Plan, progress: Arc<
             }
         }
     }
+    report(opts, plan, outcome)
+}
 
+/// The report of a plan and the outcome of its writes (none in a dry run); one log line per decision.
+fn report(opts: &BackfillOptions, plan: Plan, outcome: Outcomes) -> Report {
     let mut report = Report {
         dry_run: opts.dry_run,
         regions: plan.regions.clone(),
@@ -420,13 +477,19 @@ async fn tag_region(
     results
 }
 
-/// Scan and apply; the report includes every API call made.
+/// Scan and tag (each kind as soon as its scan is done); the report includes every API call made.
 pub async fn run(aws: &Aws, opts: &BackfillOptions, progress: Arc<dyn Progress>) -> Result<Report, BackfillError> {
     let started = Instant::now();
     let before = aws.calls().snapshot();
     let account = aws.caller_account().await?;
-    let plan = scan(aws, opts, &account, progress.clone()).await?;
-    let mut report = apply(aws, opts, plan, progress).await;
+    let tag = (!opts.dry_run).then(|| {
+        (
+            Tag::new(opts.settings.key.clone(), opts.settings.value.clone()),
+            Arc::new(RateLimit::new(opts.dynamodb_tags_per_second)),
+        )
+    });
+    let (plan, outcome) = scan_then_tag(aws, opts, &account, progress, tag).await?;
+    let mut report = report(opts, plan, outcome);
     for (op, n) in aws.calls().snapshot() {
         let n = n - before.get(&op).copied().unwrap_or(0);
         if n > 0 {
