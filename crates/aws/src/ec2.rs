@@ -26,6 +26,14 @@ impl Ec2 {
     }
 }
 
+fn tags_of(volume: &aws_sdk_ec2::types::Volume) -> Vec<Tag> {
+    volume
+        .tags()
+        .iter()
+        .map(|t| Tag::new(t.key().unwrap_or_default(), t.value().unwrap_or_default()))
+        .collect()
+}
+
 impl TagStore for Ec2 {
     async fn read_tags(&self, resource: &ResourceRef) -> Result<Vec<Tag>, AdapterError> {
         let out = self
@@ -47,11 +55,7 @@ impl TagStore for Ec2 {
                 code: "InvalidVolume.NotFound".into(),
                 message: "the volume is not in the DescribeVolumes answer".into(),
             })?;
-        Ok(volume
-            .tags()
-            .iter()
-            .map(|t| Tag::new(t.key().unwrap_or_default(), t.value().unwrap_or_default()))
-            .collect())
+        Ok(tags_of(volume))
     }
 
     async fn add_tag(&self, resource: &ResourceRef, tag: &Tag) -> Result<(), AdapterError> {
@@ -79,15 +83,10 @@ impl crate::Inventory for Ec2 {
             let page = page.map_err(|e| AdapterError::from_sdk("EC2.DescribeVolumes", region, e, &[]))?;
             for v in page.volumes() {
                 let Some(id) = v.volume_id() else { continue };
-                let tags = v
-                    .tags()
-                    .iter()
-                    .map(|t| Tag::new(t.key().unwrap_or_default(), t.value().unwrap_or_default()))
-                    .collect();
                 let resource = crate::inventory::reference(self.kind(), region, account, id)?;
                 out.push(crate::Found {
                     resource,
-                    tags: Some(tags),
+                    tags: Some(tags_of(v)),
                 });
             }
         }
@@ -224,11 +223,7 @@ impl Ec2 {
                     found.volumes.push(AttachedVolume {
                         instance_id: instance.to_owned(),
                         volume: crate::inventory::reference(ResourceKind::EbsVolume, region, account, volume_id)?,
-                        tags: v
-                            .tags()
-                            .iter()
-                            .map(|t| Tag::new(t.key().unwrap_or_default(), t.value().unwrap_or_default()))
-                            .collect(),
+                        tags: tags_of(v),
                     });
                 }
             }

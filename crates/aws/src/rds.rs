@@ -28,6 +28,24 @@ impl Rds {
     }
 }
 
+fn tags_of(tags: &[aws_sdk_rds::types::Tag]) -> Vec<Tag> {
+    tags.iter()
+        .map(|t| Tag::new(t.key().unwrap_or_default(), t.value().unwrap_or_default()))
+        .collect()
+}
+
+/// A listed DB instance or cluster, with the `TagList` its description carries.
+fn found(
+    kind: superwerker_backup_domain::ResourceKind,
+    arn: &str,
+    tags: &[aws_sdk_rds::types::Tag],
+) -> Result<crate::Found, AdapterError> {
+    Ok(crate::Found {
+        resource: crate::inventory::reference_from_arn(kind, arn)?,
+        tags: Some(tags_of(tags)),
+    })
+}
+
 impl TagStore for Rds {
     async fn read_tags(&self, resource: &ResourceRef) -> Result<Vec<Tag>, AdapterError> {
         let arn = resource.arn.to_string();
@@ -38,11 +56,7 @@ impl TagStore for Rds {
             .send()
             .await
             .map_err(|e| AdapterError::from_sdk("RDS.ListTagsForResource", &arn, e.into_service_error(), NOT_READY))?;
-        Ok(out
-            .tag_list()
-            .iter()
-            .map(|t| Tag::new(t.key().unwrap_or_default(), t.value().unwrap_or_default()))
-            .collect())
+        Ok(tags_of(out.tag_list()))
     }
 
     async fn add_tag(&self, resource: &ResourceRef, tag: &Tag) -> Result<(), AdapterError> {
@@ -81,16 +95,7 @@ impl crate::Inventory for Rds {
             let page = page.map_err(|e| AdapterError::from_sdk("RDS.DescribeDBInstances", region, e, &[]))?;
             for db in page.db_instances() {
                 let Some(arn) = db.db_instance_arn() else { continue };
-                let tags = db
-                    .tag_list()
-                    .iter()
-                    .map(|t| Tag::new(t.key().unwrap_or_default(), t.value().unwrap_or_default()))
-                    .collect();
-                let resource = crate::inventory::reference_from_arn(self.kind(), arn)?;
-                out.push(crate::Found {
-                    resource,
-                    tags: Some(tags),
-                });
+                out.push(found(self.kind(), arn, db.tag_list())?);
             }
         }
         Ok(out)
@@ -121,16 +126,7 @@ impl crate::Inventory for RdsClusters {
             let page = page.map_err(|e| AdapterError::from_sdk("RDS.DescribeDBClusters", region, e, &[]))?;
             for cluster in page.db_clusters() {
                 let Some(arn) = cluster.db_cluster_arn() else { continue };
-                let tags = cluster
-                    .tag_list()
-                    .iter()
-                    .map(|t| Tag::new(t.key().unwrap_or_default(), t.value().unwrap_or_default()))
-                    .collect();
-                let resource = crate::inventory::reference_from_arn(self.kind(), arn)?;
-                out.push(crate::Found {
-                    resource,
-                    tags: Some(tags),
-                });
+                out.push(found(self.kind(), arn, cluster.tag_list())?);
             }
         }
         Ok(out)

@@ -20,6 +20,15 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 /// Environment variable: the per-attempt timeout in milliseconds (default 10,000).
 pub const ENV_ATTEMPT_TIMEOUT_MS: &str = "SUPERWERKER_BACKUP_ATTEMPT_TIMEOUT_MS";
 
+fn env_number(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+/// `AWS_MAX_ATTEMPTS`, else [`DEFAULT_MAX_ATTEMPTS`]; at least 1.
+fn max_attempts() -> u32 {
+    env_number("AWS_MAX_ATTEMPTS").map_or(DEFAULT_MAX_ATTEMPTS, |n| n.clamp(1, u32::MAX as u64) as u32)
+}
+
 /// Read a resource's tags, add one tag. Each service module implements it; [`Aws`] dispatches by kind.
 pub trait TagStore: Send + Sync {
     /// All current tags of the resource. `NotReady` when the resource is not visible yet.
@@ -78,11 +87,9 @@ impl Aws {
     /// per-attempt timeout (`SUPERWERKER_BACKUP_ATTEMPT_TIMEOUT_MS`, default 10 s) so a request that hangs is retried
     /// rather than eating the invocation's time.
     pub fn loader() -> aws_config::ConfigLoader {
-        let env_number = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
-        let attempts = env_number("AWS_MAX_ATTEMPTS").unwrap_or(DEFAULT_MAX_ATTEMPTS as u64) as u32;
         let attempt_timeout = Duration::from_millis(env_number(ENV_ATTEMPT_TIMEOUT_MS).unwrap_or(10_000));
         aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(aws_smithy_types::retry::RetryConfig::standard().with_max_attempts(attempts.max(1)))
+            .retry_config(aws_smithy_types::retry::RetryConfig::standard().with_max_attempts(max_attempts()))
             .timeout_config(
                 aws_smithy_types::timeout::TimeoutConfig::builder()
                     .connect_timeout(Duration::from_millis(3100))
@@ -94,12 +101,7 @@ impl Aws {
     /// Like [`Aws::from_env`], with the SDK's adaptive retry mode (client-side rate limiting when throttled), for bulk
     /// work such as the backfill. `AWS_MAX_ATTEMPTS` still applies.
     pub async fn from_env_adaptive() -> Aws {
-        let retry = aws_smithy_types::retry::RetryConfig::adaptive().with_max_attempts(
-            std::env::var("AWS_MAX_ATTEMPTS")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(5),
-        );
+        let retry = aws_smithy_types::retry::RetryConfig::adaptive().with_max_attempts(max_attempts());
         Aws::new(Aws::loader().retry_config(retry).load().await)
     }
 

@@ -361,15 +361,12 @@ async fn tag_instance_volumes<S: InstanceVolumes>(
 
     let mut volumes = Vec::with_capacity(found.volumes.len());
     let mut to_tag: Vec<String> = Vec::new();
-    let mut tag = None;
     for v in &found.volumes {
         let (action, value) = match decide(&config.settings, &v.tags) {
             TagDecision::Keep { existing } => (Action::Skipped, existing),
-            TagDecision::Add(t) => {
+            TagDecision::Add(tag) => {
                 to_tag.push(v.volume.id.clone());
-                let value = t.value.clone();
-                tag = Some(t);
-                (Action::Tagged, value)
+                (Action::Tagged, tag.value)
             }
         };
         volumes.push(VolumeOutcome {
@@ -380,8 +377,9 @@ async fn tag_instance_volumes<S: InstanceVolumes>(
         });
     }
     let mut failed: std::collections::BTreeMap<String, AdapterError> = std::collections::BTreeMap::new();
-    if let Some(tag) = &tag {
-        for (id, result) in store.tag_volumes(region, &to_tag, tag).await {
+    if !to_tag.is_empty() {
+        let tag = superwerker_backup_domain::Tag::new(config.settings.key.clone(), config.settings.value.clone());
+        for (id, result) in store.tag_volumes(region, &to_tag, &tag).await {
             if let Err(e) = result {
                 failed.insert(id, e);
             }
