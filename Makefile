@@ -78,6 +78,7 @@ check:
 test: setup check lint build-dev
 	$(EMULATOR) --lambda-watch -- cargo test --workspace
 	$(EMULATOR) -- $(VENV)/bin/python -m unittest discover -s tests/infra -v
+	$(VENV)/bin/python -m unittest discover -s tests/harness -p 'test_*.py' -v
 	$(MAKE) --no-print-directory build
 
 demo: setup build-dev

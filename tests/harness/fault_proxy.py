@@ -6,13 +6,22 @@ always, a throttling error in the service's own wire shape (DynamoDB/Tagging JSO
 "not found" error in the service's shape (a resource not visible yet), HTTP 500 or 503, a delay before forwarding
 (beyond the SDK's attempt timeout), or a reset connection.
 
+A `guard` rule stands in for IAM evaluating the deployed role's never-overwrite condition
+(`Null: aws:ResourceTag/superwerker:backup: true`), which moto does not evaluate: while it is in place, a DynamoDB
+`TagResource` on a table that has the key is refused with `AccessDeniedException`, and the Tagging API's
+`TagResources` refuses each ARN that has the key (HTTP 403 in `FailedResourcesMap`) and forwards the others. The
+current tags are read from moto (`GetResources` for those ARNs) after any delay rule, just before forwarding.
+Only these two operations are covered (what the backfill writes tables with).
+
 Control API (JSON, on the same port, under /__faults__/):
   POST /__faults__/rules   add rules: [{"id", "service", "op", "contains", "fault", "times", "delay_ms"}]
                            service: SigV4 signing name (dynamodb, ec2, rds, elasticfilesystem, tagging);
                            op: operation name (CreateTags, TagResource, ...), optional; contains: a substring of the
                            request body or path, optional; times: how many matching requests get the fault (null =
                            all); every: only every k-th matching request (a steady fault rate);
-                           fault: throttle | not_found | http500 | http503 | delay | reset.
+                           fault: throttle | not_found | http500 | http503 | delay | reset | guard (with "key",
+                           default superwerker:backup; applies to every matching request, alongside other rules;
+                           service/op/contains narrow it).
   DELETE /__faults__/rules?id=X   remove rules with that id (no id: all)
   GET  /__faults__/log?contains=X  the requests seen (service, op, fault, status, t_start, t_end); filtered by substring
 Usage: python fault_proxy.py --port P --upstream http://127.0.0.1:M
@@ -104,6 +113,8 @@ def fault_response(service, op, kind):
 def take_rule(service, op, text):
     with LOCK:
         for rule in RULES:
+            if rule.get("fault") == "guard":
+                continue
             if rule.get("service") and rule["service"] != service:
                 continue
             if rule.get("op") and rule["op"] != op:
@@ -120,6 +131,61 @@ def take_rule(service, op, text):
             rule["used"] = rule.get("used", 0) + 1
             return dict(rule)
     return None
+
+
+def guard_key(service, op, text):
+    """The key a guard rule protects for this request, if one applies (its optional `contains` narrows it)."""
+    if (service, op) not in (("dynamodb", "TagResource"), ("tagging", "TagResources")):
+        return None
+    with LOCK:
+        for rule in RULES:
+            if rule.get("fault") != "guard":
+                continue
+            if rule.get("service") and rule["service"] != service or rule.get("op") and rule["op"] != op:
+                continue
+            if not rule.get("contains") or rule["contains"] in text:
+                return rule.get("key", "superwerker:backup")
+    return None
+
+
+def upstream(method, path, body, headers):
+    conn = http.client.HTTPConnection(UPSTREAM.hostname, UPSTREAM.port, timeout=120)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        return resp.status, resp.getheaders(), resp.read()
+    finally:
+        conn.close()
+
+
+def keyed(arns, headers, key):
+    """The ARNs among `arns` whose resource has `key`, as moto knows them now (Tagging API GetResources)."""
+    replaced = ("host", "connection", "content-length", "x-amz-target", "content-type", "authorization")
+    ask = {k: v for k, v in headers.items() if k.lower() not in replaced}
+    ask["Host"] = f"{UPSTREAM.hostname}:{UPSTREAM.port}"
+    ask["X-Amz-Target"] = "ResourceGroupsTaggingAPI_20170126.GetResources"
+    ask["Content-Type"] = "application/x-amz-json-1.1"
+    ask["Authorization"] = re.sub(r"/[^/]+/aws4_request", "/tagging/aws4_request", headers.get("Authorization", ""))
+    found, token = set(), None
+    while True:
+        query = {"ResourceARNList": list(arns)}
+        if token:
+            query["PaginationToken"] = token
+        _, _, payload = upstream("POST", "/", json.dumps(query).encode(), ask)
+        page = json.loads(payload or b"{}")
+        for mapping in page.get("ResourceTagMappingList", []):
+            if any(t.get("Key") == key for t in mapping.get("Tags", [])):
+                found.add(mapping["ResourceARN"])
+        token = page.get("PaginationToken")
+        if not token:
+            return found
+
+
+def refusal(arn, action):
+    return (
+        f"User: arn:aws:sts::000000000000:assumed-role/backfill/session is not authorized to perform: {action} on "
+        f"resource: {arn} because no identity-based policy allows the {action} action"
+    )
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -197,6 +263,41 @@ class Handler(BaseHTTPRequestHandler):
             return
         if fault == "delay":
             time.sleep(rule.get("delay_ms", 1000) / 1000.0)
+        key = guard_key(service, op, text)
+        if key is not None:
+            request = json.loads(body or b"{}")
+            arns = [request["ResourceArn"]] if op == "TagResource" else list(request.get("ResourceARNList", []))
+            refused = keyed(arns, self.headers, key) & set(arns)
+            if refused and op == "TagResource":
+                entry["fault"], entry["status"], entry["t_end"] = "guard", 400, time.time()
+                payload = json.dumps({
+                    "__type": "com.amazonaws.dynamodb.v20120810#AccessDeniedException",
+                    "message": refusal(arns[0], "dynamodb:TagResource"),
+                })
+                return self._send(400, {"Content-Type": "application/x-amz-json-1.0"}, payload.encode())
+            if refused:
+                entry["fault"] = "guard"
+                failed = {
+                    arn: {"StatusCode": 403, "ErrorCode": "InvalidParameterException",
+                          "ErrorMessage": refusal(arn, "dynamodb:TagResource")}
+                    for arn in refused
+                }
+                rest = [a for a in arns if a not in refused]
+                if rest:
+                    request["ResourceARNList"] = rest
+                    body = json.dumps(request).encode()
+                    fwd = {
+                        k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection", "content-length")
+                    }
+                    fwd["Host"] = f"{UPSTREAM.hostname}:{UPSTREAM.port}"
+                    fwd["Content-Length"] = str(len(body))
+                    _, _, payload = upstream(self.command, self.path, body, fwd)
+                    answer = json.loads(payload or b"{}")
+                else:
+                    answer = {}
+                answer.setdefault("FailedResourcesMap", {}).update(failed)
+                entry["status"], entry["t_end"] = 200, time.time()
+                return self._send(200, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps(answer).encode())
         conn = http.client.HTTPConnection(UPSTREAM.hostname, UPSTREAM.port, timeout=120)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
         headers["Host"] = f"{UPSTREAM.hostname}:{UPSTREAM.port}"

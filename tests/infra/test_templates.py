@@ -5,7 +5,7 @@ project's .venv python (boto3 and cfn-lint come with moto and cfn-lint there).
 
 - The IAM actions each function's policies grant are exactly the ones the code declares
   (`superwerker-backup iam-actions`, from crates/aws/src/iam.rs; the Rust emulator tests check every call the code
-  makes is declared). Tagging is restricted to our key and, for the tagger, the value `daily`.
+  makes is declared). Tagging is restricted to our key, the value `daily`, and resources without the key (the never-overwrite guard).
 - The tagger's EventBridge patterns, read from the template, name exactly the handled events
   (`superwerker-backup handled-events`), and — run by moto's real pattern matcher: rules with an SQS target, the
   real fixture events sent with PutEvents, the queue read back — match each fixture of a handled event and nothing
@@ -81,7 +81,7 @@ class IamTest(unittest.TestCase):
                     allowed = NO_RESOURCE_TYPE | {a for a in actions if a.startswith("organizations:")}
                     self.assertLessEqual(actions, allowed, f"{logical} {s.get('Sid')}: Resource * for {actions}")
 
-    def test_tagging_is_restricted_to_our_key_and_for_the_tagger_to_daily(self):
+    def test_tagging_is_restricted_to_our_key_daily_and_to_resources_without_the_key(self):
         resources = template()["Resources"]
         for logical in ("TaggerFunction", "BackfillFunction"):
             tagging = [s for s in statements(resources[logical]) if TAGGING_ACTIONS & set(as_list(s["Action"]))]
@@ -90,6 +90,8 @@ class IamTest(unittest.TestCase):
                 cond = s.get("Condition", {})
                 self.assertEqual(cond.get("ForAllValues:StringEquals", {}).get("aws:TagKeys"), [KEY], logical)
                 self.assertEqual(cond.get("StringEquals", {}).get(f"aws:RequestTag/{KEY}"), "daily", logical)
+                # The never-overwrite guard: AWS refuses the write on a resource that already has the key.
+                self.assertEqual(cond.get("Null", {}).get(f"aws:ResourceTag/{KEY}"), "true", logical)
 
 
 def fixture_events():

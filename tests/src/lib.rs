@@ -612,6 +612,21 @@ impl FaultProxy {
         Ok(serde_json::from_slice(&res.bytes().await?)?)
     }
 
+    /// Waits until a request whose path or body contains `needle` and whose operation is `op` has reached the proxy
+    /// (it may still be held there by a delay rule); fails after `timeout`.
+    pub async fn wait_for(&self, needle: &str, op: &str, timeout: std::time::Duration) -> Result<()> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if self.log(needle).await?.iter().any(|r| r["op"] == op) {
+                return Ok(());
+            }
+            if std::time::Instant::now() >= deadline {
+                bail!("no {op} request for {needle} reached the proxy within {timeout:?}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
     /// An `Aws` whose requests go through the proxy: the production settings (`Aws::loader`) with a short backoff
     /// and attempt timeout so the tests run fast.
     pub async fn aws(&self, max_attempts: u32) -> Aws {

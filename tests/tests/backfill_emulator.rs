@@ -229,10 +229,32 @@ async fn a_thousand_resources_in_two_regions_are_backfilled_with_batched_calls()
         real.api_calls
     );
     assert!(calls(&real, "Tagging.GetResources") >= 1, "{:?}", real.api_calls);
-    assert_eq!(calls(&real, "DynamoDB.ListTagsOfResource"), 120, "{:?}", real.api_calls);
+    // moto does not evaluate IAM conditions, so the guard probe (per region: read a `daily` table, write it the
+    // same value) finds the write allowed and every table the index reports untagged is confirmed.
     assert_eq!(
-        calls(&real, "DynamoDB.TagResource") + calls(&real, "RDS.AddTagsToResource"),
-        0
+        calls(&real, "DynamoDB.ListTagsOfResource"),
+        120 + 2,
+        "{:?}",
+        real.api_calls
+    );
+    assert_eq!(
+        calls(&real, "DynamoDB.TagResource"),
+        2,
+        "the probes: {:?}",
+        real.api_calls
+    );
+    assert_eq!(calls(&real, "RDS.AddTagsToResource"), 0);
+    for region in REGIONS {
+        let check = &real.dynamodb_checks[region];
+        assert!(
+            check.contains("60 tables confirmed") && check.contains("probe write allowed"),
+            "{check}"
+        );
+    }
+    assert!(
+        dry.dynamodb_checks.values().all(|c| c.contains("dry run")),
+        "{:?}",
+        dry.dynamodb_checks
     );
     eprintln!(
         "backfill of 1000 resources (600 tagged): {} API calls in {took:?}: {:?}",
@@ -344,6 +366,130 @@ async fn a_persistent_failure_on_one_resource_is_reported_and_the_rest_are_done(
         } else {
             assert_eq!(now.as_deref(), Some(*want), "{arn}");
         }
+    }
+}
+
+// moto does not evaluate IAM conditions. Here the fault proxy's `guard` rule stands in for IAM evaluating the
+// deployed role's never-overwrite condition (`Null: aws:ResourceTag/superwerker:backup`, infra/template.yaml) on
+// DynamoDB `TagResource` and the Tagging API's `TagResources`: a write to a table that has the key is refused.
+#[tokio::test]
+async fn with_the_guard_proven_tables_are_tagged_without_a_confirmation_read_each() {
+    let _turn = TURN.lock().await;
+    let em = Emulator::connect().await;
+    em.reset().await.unwrap();
+    let (expected, to_tag) = seed(
+        &em,
+        &[
+            (Kind::Table, Seed::Untagged, 25),
+            (Kind::Table, Seed::OtherTagsOnly, 5),
+            (Kind::Table, Seed::Daily, 3),
+            (Kind::Table, Seed::OptedOut, 4),
+        ],
+    )
+    .await;
+    let proxy = superwerker_backup_e2e::FaultProxy::from_env();
+    proxy
+        .add(serde_json::json!([{"id": "guard-proven", "fault": "guard"}]))
+        .await
+        .unwrap();
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let report = run(&proxy.aws(3).await, &options(false), Arc::new(NoProgress)).await;
+    let probes = proxy.log("\"superwerker:backup\"").await.unwrap();
+    proxy.remove("guard-proven").await.unwrap();
+    let report = report.unwrap();
+    assert!(!report.partial, "{}", report.to_table());
+    assert_eq!(report.tagged_resources, to_tag);
+    // Per region: one probe read and one refused probe write; no confirmation read per table.
+    assert_eq!(
+        calls(&report, "DynamoDB.ListTagsOfResource"),
+        2,
+        "{:?}",
+        report.api_calls
+    );
+    assert_eq!(calls(&report, "DynamoDB.TagResource"), 2, "{:?}", report.api_calls);
+    let refused = probes
+        .iter()
+        .filter(|r| r["t_start"].as_f64().unwrap_or(0.0) >= since)
+        .filter(|r| r["op"] == "TagResource" && r["fault"] == "guard" && r["status"] == 400)
+        .count();
+    assert_eq!(refused, 2, "{probes:?}");
+    assert_eq!(
+        calls(&report, "Tagging.TagResources"),
+        4,
+        "30 tables per region, 20 per call: {:?}",
+        report.api_calls
+    );
+    for region in REGIONS {
+        let check = &report.dynamodb_checks[region];
+        assert!(
+            check.contains("guard refused") && check.contains("30 tables"),
+            "{check}"
+        );
+    }
+    for (arn, want) in &expected {
+        assert_eq!(em.tag_value(arn, KEY).await.unwrap().as_deref(), Some(*want), "{arn}");
+    }
+}
+
+// The guard stands in for IAM as in the test above (moto does not evaluate IAM conditions).
+#[tokio::test]
+async fn a_value_set_after_the_scan_is_kept_when_the_guard_refuses_the_write() {
+    let _turn = TURN.lock().await;
+    let em = Emulator::connect().await;
+    em.reset().await.unwrap();
+    let (expected, to_tag) = seed(&em, &[(Kind::Table, Seed::Untagged, 6), (Kind::Table, Seed::Daily, 1)]).await;
+    let victim = to_tag[0].clone();
+    let proxy = superwerker_backup_e2e::FaultProxy::from_env();
+    // The batch with the victim waits 700 ms at the proxy; meanwhile its owner opts it out by hand.
+    proxy
+        .add(serde_json::json!([
+            {"id": "guard-late", "fault": "guard"},
+            {"id": "guard-late", "service": "tagging", "op": "TagResources", "contains": victim, "fault": "delay", "delay_ms": 700},
+        ]))
+        .await
+        .unwrap();
+    let aws = proxy.aws(3).await;
+    let backfill = tokio::spawn(async move { run(&aws, &options(false), Arc::new(NoProgress)).await });
+    proxy
+        .wait_for(&victim, "TagResources", std::time::Duration::from_secs(30))
+        .await
+        .unwrap();
+    em.tag_after_creation(&victim, KEY, "none").await.unwrap();
+    let report = backfill.await.unwrap();
+    proxy.remove("guard-late").await.unwrap();
+    let report = report.unwrap();
+
+    assert_eq!(
+        em.tag_value(&victim, KEY).await.unwrap().as_deref(),
+        Some("none"),
+        "overwritten"
+    );
+    assert!(
+        !report.partial,
+        "a refused overwrite is not a failure: {}",
+        report.to_table()
+    );
+    assert!(!report.tagged_resources.contains(&victim));
+    assert_eq!(report.tagged_resources.len(), to_tag.len() - 1);
+    let tables = &report.kinds["dynamodb:table"];
+    assert_eq!(
+        (tables.tagged, tables.opted_out, tables.already_daily),
+        (11, 1, 2),
+        "{}",
+        report.to_table()
+    );
+    // Two probe reads, one re-read of the refused table.
+    assert_eq!(
+        calls(&report, "DynamoDB.ListTagsOfResource"),
+        3,
+        "{:?}",
+        report.api_calls
+    );
+    for (arn, want) in expected.iter().filter(|(a, _)| **a != victim) {
+        assert_eq!(em.tag_value(arn, KEY).await.unwrap().as_deref(), Some(*want), "{arn}");
     }
 }
 

@@ -296,37 +296,18 @@ async fn the_read_write_window_is_one_round_trip_and_in_order() {
 
 #[tokio::test]
 async fn a_value_set_inside_the_window_is_the_documented_residual_risk() {
-    // AWS tagging APIs have no compare-and-set: a value a person writes after our read and before our write is
-    // replaced by ours. The window is one round trip (see the test above); here it is held open with a delay on our
-    // write so the person's `none` lands inside it. This documents the behaviour (SECURITY.md, README): if it ever
+    // AWS tagging APIs have no compare-and-set: without the deployed role's guard (the CLI under other credentials,
+    // DynamoDB with ABAC off), a value a person writes after our read and before our write is replaced by ours. The
+    // window is one round trip (see the test above); here it is held open with a delay on our write so the person's
+    // `none` lands inside it. This documents the behaviour (SECURITY.md, README): if it ever
     // changes, this test says so.
     let em = Emulator::connect().await;
     let proxy = FaultProxy::from_env();
     let s = subject(&em, ResourceKind::EbsVolume).await;
     let id = format!("window-{}", s.needle);
-    proxy
-        .add(json!([{"id": id, "service": "ec2", "op": "CreateTags", "contains": s.needle, "fault": "delay", "times": 1, "delay_ms": 400}]))
-        .await
-        .unwrap();
-    let aws = proxy.aws(5).await;
-    let (em2, event) = (em.clone(), s.event.clone());
-    let task = tokio::spawn(async move { run(&em2, &aws, &event, 3).await });
-    // Wait until our write is inside the proxy (read done, write held), then the person writes `none` directly.
-    for _ in 0..100 {
-        if proxy
-            .log(&s.needle)
-            .await
-            .unwrap()
-            .iter()
-            .any(|r| r["op"] == "CreateTags")
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    em.tag_after_creation(&s.arn, KEY, "none").await.unwrap();
-    let outcome = task.await.unwrap().unwrap();
-    proxy.remove(&id).await.unwrap();
+    let rules = json!([{"id": id, "service": "ec2", "op": "CreateTags", "contains": s.needle, "fault": "delay", "times": 1, "delay_ms": 400}]);
+    let (outcome, _) = none_set_while_our_write_is_held(&em, &proxy, &s, &id, rules).await;
+    let outcome = outcome.unwrap();
     assert_eq!(outcome.action, Action::Tagged);
     assert_eq!(em.tag_value(&s.arn, KEY).await.unwrap().as_deref(), Some("daily"));
     // Outside the window the person's value always wins: set before our read, it is never touched.
@@ -335,4 +316,61 @@ async fn a_value_set_inside_the_window_is_the_documented_residual_risk() {
     let outcome = run(&em, &proxy.aws(5).await, &s.event, 3).await.unwrap();
     assert_eq!(outcome.action, Action::Skipped);
     assert_eq!(em.tag_value(&s.arn, KEY).await.unwrap().as_deref(), Some("none"));
+}
+
+// moto does not evaluate IAM conditions: the fault proxy's `guard` rule stands in for IAM evaluating the deployed
+// role's `Null: aws:ResourceTag/superwerker:backup` condition on DynamoDB `TagResource` (infra/template.yaml).
+#[tokio::test]
+async fn with_the_role_guard_a_value_set_inside_the_window_is_kept() {
+    let em = Emulator::connect().await;
+    let proxy = FaultProxy::from_env();
+    let s = subject(&em, ResourceKind::DynamoDbTable).await;
+    let id = format!("guarded-window-{}", s.needle);
+    let rules = json!([
+        {"id": id, "fault": "guard", "contains": s.needle},
+        {"id": id, "service": "dynamodb", "op": "TagResource", "contains": s.needle, "fault": "delay", "times": 1, "delay_ms": 400},
+    ]);
+    let (outcome, seen) = none_set_while_our_write_is_held(&em, &proxy, &s, &id, rules).await;
+    let outcome = outcome.expect("a refused overwrite is not a failed invocation");
+    assert_eq!(outcome.action, Action::Skipped, "{outcome:?}");
+    assert_eq!(outcome.value.as_deref(), Some("none"));
+    assert!(outcome.reason.contains("refused"), "{}", outcome.reason);
+    assert_eq!(em.tag_value(&s.arn, KEY).await.unwrap().as_deref(), Some("none"));
+    let ops: Vec<(&str, &str)> = seen
+        .iter()
+        .map(|r| (r["op"].as_str().unwrap_or(""), r["fault"].as_str().unwrap_or("-")))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            ("ListTagsOfResource", "-"),
+            ("TagResource", "guard"),
+            ("ListTagsOfResource", "-")
+        ],
+        "read, refused write, read again"
+    );
+}
+
+/// Runs the tagger on `s` with `rules` in place (one of them holds our write at the proxy), and sets `none` by hand
+/// once the write is held (our read done). Returns the tagger's result and the proxy's log for the resource.
+async fn none_set_while_our_write_is_held(
+    em: &Emulator,
+    proxy: &FaultProxy,
+    s: &Subject,
+    id: &str,
+    rules: Value,
+) -> (Result<Outcome, TaggerError>, Vec<Value>) {
+    proxy.add(rules).await.unwrap();
+    let aws = proxy.aws(5).await;
+    let (em2, event) = (em.clone(), s.event.clone());
+    let task = tokio::spawn(async move { run(&em2, &aws, &event, 3).await });
+    proxy
+        .wait_for(&s.needle, s.write, Duration::from_secs(5))
+        .await
+        .unwrap();
+    em.tag_after_creation(&s.arn, KEY, "none").await.unwrap();
+    let outcome = task.await.unwrap();
+    let seen = proxy.log(&s.needle).await.unwrap();
+    proxy.remove(id).await.unwrap();
+    (outcome, seen)
 }

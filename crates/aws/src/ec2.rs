@@ -70,6 +70,12 @@ impl TagStore for Ec2 {
 /// `CreateTags` takes up to 1,000 resource ids per call.
 pub const MAX_IDS_PER_CALL: usize = 1000;
 
+/// EC2's answer when IAM refuses a call (for `CreateTags`: any one of its resources).
+const REFUSED: &str = "UnauthorizedOperation";
+
+/// Splits of refused `CreateTags` batches per [`Ec2::tag_volumes`] call.
+pub const MAX_REFUSAL_SPLITS: usize = 32;
+
 impl crate::Inventory for Ec2 {
     fn kind(&self) -> superwerker_backup_domain::ResourceKind {
         superwerker_backup_domain::ResourceKind::EbsVolume
@@ -95,11 +101,16 @@ impl crate::Inventory for Ec2 {
 }
 
 impl Ec2 {
-    /// Tags volumes with `CreateTags`, up to 1,000 ids per call (the tagger's single volume is a batch of one). EC2 fails a whole call when one id is gone
-    /// (`InvalidVolume.NotFound`): such a batch is split in halves until the missing ids are isolated, so the
-    /// others are still tagged with few extra calls. Returns each id with its result.
+    /// Tags volumes with `CreateTags`, up to 1,000 ids per call (the tagger's single volume is a batch of one). EC2
+    /// fails a whole call when one id is gone (`InvalidVolume.NotFound`) or when the role refuses one volume
+    /// (`UnauthorizedOperation`: the never-overwrite guard, for a volume someone tagged after it was read): such a
+    /// batch is split in halves until the culprits are isolated, so the others are still tagged with few extra calls
+    /// (about 2·log2(1,000) per culprit). Refusals get at most [`MAX_REFUSAL_SPLITS`] splits per call of this
+    /// function — a role refused everything would otherwise cost two calls per volume. Returns each id with its
+    /// result.
     pub async fn tag_volumes(&self, ids: &[String], tag: &Tag) -> Vec<(String, Result<(), AdapterError>)> {
         let mut results = Vec::with_capacity(ids.len());
+        let mut refusal_splits = 0;
         let mut work: Vec<&[String]> = ids.chunks(MAX_IDS_PER_CALL).rev().collect();
         while let Some(batch) = work.pop() {
             let sent = self
@@ -125,7 +136,10 @@ impl Ec2 {
                     let error = AdapterError::from_sdk("EC2.CreateTags", &what, e.into_service_error(), NOT_READY);
                     if batch.len() == 1 {
                         results.push((batch[0].clone(), Err(error)));
-                    } else if error.code() == "InvalidVolume.NotFound" {
+                    } else if error.code() == "InvalidVolume.NotFound"
+                        || (error.code() == REFUSED && refusal_splits < MAX_REFUSAL_SPLITS)
+                    {
+                        refusal_splits += usize::from(error.code() == REFUSED);
                         let (a, b) = batch.split_at(batch.len() / 2);
                         work.push(b);
                         work.push(a);

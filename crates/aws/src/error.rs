@@ -4,6 +4,8 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use thiserror::Error;
 
+const REFUSED: &[&str] = &["AccessDenied", "AccessDeniedException", "UnauthorizedOperation"];
+
 #[derive(Debug, Error)]
 pub enum AdapterError {
     /// The resource is not visible or not ready yet (just created; eventual consistency). Worth retrying.
@@ -27,6 +29,13 @@ pub enum AdapterError {
 impl AdapterError {
     pub fn is_not_ready(&self) -> bool {
         matches!(self, AdapterError::NotReady { .. })
+    }
+
+    /// IAM refused the call: for a tag write, the role's never-overwrite guard (the resource has the key by now) or
+    /// a missing permission. EC2 says `UnauthorizedOperation`, RDS `AccessDenied`, DynamoDB and EFS
+    /// `AccessDeniedException`; the Tagging API's per-resource failures with HTTP 403 are mapped to `AccessDenied`.
+    pub fn is_refused(&self) -> bool {
+        REFUSED.contains(&self.code())
     }
 
     pub fn code(&self) -> &str {

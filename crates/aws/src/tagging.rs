@@ -9,8 +9,8 @@ use superwerker_backup_domain::Tag;
 
 use crate::{AdapterError, CallCounter};
 
-/// `GetResources` takes at most 100 ARNs per call in `ResourceARNList`.
-pub const MAX_ARNS_PER_LOOKUP: usize = 100;
+/// `GetResources` returns at most 100 resources per page.
+pub const MAX_RESOURCES_PER_PAGE: i32 = 100;
 
 /// `TagResources` takes at most 20 ARNs per call.
 pub const MAX_ARNS_PER_CALL: usize = 20;
@@ -30,27 +30,26 @@ impl Tagging {
         }
     }
 
-    /// Tags of the given resources as the index knows them, by ARN: `GetResources` with up to
-    /// [`MAX_ARNS_PER_LOOKUP`] ARNs per call (cheaper than filtering by resource type: the service looks up those
-    /// resources instead of every resource of the account). A resource absent here has no tags — or was tagged so
-    /// recently that the index has not caught up: confirm before writing.
-    pub async fn tags_of(&self, arns: &[String]) -> Result<HashMap<String, Vec<Tag>>, AdapterError> {
+    /// Tags of every resource of one type in the client's region as the index knows them, by ARN: `GetResources`
+    /// filtered by type (`dynamodb:table`), [`MAX_RESOURCES_PER_PAGE`] per page (the SDK's paginator). The index
+    /// holds only resources that have (or had) tags, so the pages grow with the tagged resources, never with the
+    /// untagged ones; a resource absent here has no tags — or was tagged so recently that the index has not caught
+    /// up: confirm before writing (see the backfill).
+    pub async fn tags_by_type(&self, resource_type: &str) -> Result<HashMap<String, Vec<Tag>>, AdapterError> {
         let mut out = HashMap::new();
-        for chunk in arns.chunks(MAX_ARNS_PER_LOOKUP) {
-            let what = format!("{} resources", chunk.len());
-            let mut pages = self
-                .client
-                .get_resources()
-                .set_resource_arn_list(Some(chunk.to_vec()))
-                .into_paginator()
-                .send();
-            while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| AdapterError::from_sdk("Tagging.GetResources", &what, e, &[]))?;
-                for mapping in page.resource_tag_mapping_list() {
-                    if let Some(arn) = mapping.resource_arn() {
-                        let tags = mapping.tags().iter().map(|t| Tag::new(t.key(), t.value())).collect();
-                        out.insert(arn.to_owned(), tags);
-                    }
+        let mut pages = self
+            .client
+            .get_resources()
+            .resource_type_filters(resource_type)
+            .resources_per_page(MAX_RESOURCES_PER_PAGE)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AdapterError::from_sdk("Tagging.GetResources", resource_type, e, &[]))?;
+            for mapping in page.resource_tag_mapping_list() {
+                if let Some(arn) = mapping.resource_arn() {
+                    let tags = mapping.tags().iter().map(|t| Tag::new(t.key(), t.value())).collect();
+                    out.insert(arn.to_owned(), tags);
                 }
             }
         }
@@ -77,11 +76,16 @@ impl Tagging {
                         let error = AdapterError::Failed {
                             operation: "Tagging.TagResources",
                             resource: arn.clone(),
-                            code: info
-                                .error_code()
-                                .map(|c| c.as_str().to_owned())
-                                .unwrap_or_else(|| info.status_code().to_string()),
-                            message: info.error_message().unwrap_or_default().to_owned(),
+                            // A resource the caller may not tag comes back with HTTP 403 and a generic code.
+                            code: match info.error_code() {
+                                _ if info.status_code() == 403 => "AccessDenied".to_owned(),
+                                Some(c) => c.as_str().to_owned(),
+                                None => info.status_code().to_string(),
+                            },
+                            message: match info.error_code() {
+                                Some(c) => format!("{}: {}", c.as_str(), info.error_message().unwrap_or_default()),
+                                None => info.error_message().unwrap_or_default().to_owned(),
+                            },
                         };
                         (arn.clone(), error)
                     })

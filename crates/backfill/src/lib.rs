@@ -7,10 +7,18 @@
 //! - RDS: `DescribeDBInstances` / `DescribeDBClusters` pages (`TagList` included); tagging with the Tagging API's
 //!   `TagResources`, 20 ARNs per call.
 //! - EFS: `DescribeFileSystems` pages (tags included); tagging with `TagResources` like RDS.
-//! - DynamoDB: `ListTables` pages; tags from the Tagging API's `GetResources` for those ARNs (100 per call). The index lags
-//!   behind the service, so each table it reports untagged is confirmed with `ListTagsOfResource` just before tagging
-//!   (one call per table about to be tagged, none for the rest); tagging with `TagResources`, rate-limited to stay
-//!   under DynamoDB's 5 tagging calls per second per account.
+//! - DynamoDB: `ListTables` pages; tags from the Tagging API's `GetResources` filtered by type (100 tagged tables per
+//!   page), read alongside the listing; tagging with `TagResources`, rate-limited to stay under DynamoDB's 5 tagging
+//!   calls per second per account. The index
+//!   lags behind the service, and DynamoDB's `TagResource` overwrites, so a table the index reports untagged is
+//!   confirmed with `ListTagsOfResource` before tagging — unless AWS itself is shown to refuse overwrites: the
+//!   deployed role may tag only resources without the key (`aws:ResourceTag` condition, `infra/template.yaml`), but
+//!   DynamoDB evaluates that only where the account has ABAC for tables on. So before writing, the backfill tries to
+//!   write the value a table already has (`daily` on `daily`: no change even if allowed); `AccessDeniedException`
+//!   proves the guard, and the confirmations are skipped in that region ([`probe_dynamodb_guard`]).
+//!
+//! Every write the guard refuses (someone set the key after it was read) is re-read: the value found is reported as
+//! kept, never counted as a failure.
 
 pub mod audit;
 pub mod report;
@@ -93,6 +101,8 @@ pub struct Plan {
     pub entries: Vec<Planned>,
     /// Listings that failed as a whole (region, type), with the error.
     pub listing_failures: Vec<(ResourceKind, Failure)>,
+    /// By region: how the tables the index reports untagged were checked (guard proven, or confirmed and why).
+    pub dynamodb_checks: BTreeMap<String, String>,
 }
 
 fn classify(settings: &TagSettings, tags: &[Tag]) -> State {
@@ -127,8 +137,21 @@ pub async fn scan(
     Ok(scan_then_tag(aws, opts, account, progress, None).await?.0)
 }
 
+/// What happened to one write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Written {
+    Tagged,
+    /// Refused by the role's guard; re-read: someone set this value after the scan.
+    Kept(String),
+    Failed(String),
+}
+
 /// Outcome of each tagging attempt, by ARN.
-type Outcomes = BTreeMap<String, Result<(), String>>;
+type Outcomes = BTreeMap<String, Written>;
+
+/// Refused writes re-read per region and kind of write, at most (a role refused everything would otherwise cost one
+/// read per resource; beyond this they are reported failed with the refusal).
+const MAX_REREADS: usize = 100;
 
 /// Scans every (region, kind) — a few at once — and, with `tag`, tags each kind's untagged resources as soon as its
 /// scan is done, so the writes of one kind overlap the listing of the others.
@@ -149,9 +172,9 @@ async fn scan_then_tag(
             let (limit, progress, tag) = (limit.clone(), progress.clone(), tag.clone());
             tasks.spawn(async move {
                 let _permit = limit.acquire_owned().await;
-                let result = scan_one(&aws, &region, &account, kind, &settings).await;
+                let result = scan_one(&aws, &region, &account, kind, &settings, tag.is_some()).await;
                 let mut outcomes = Vec::new();
-                if let Ok(entries) = &result {
+                if let Ok((entries, _)) = &result {
                     progress.scanned(kind, entries.len() as u64);
                     if let Some((tag, rate)) = &tag {
                         let todo: Vec<ResourceRef> = entries
@@ -160,7 +183,7 @@ async fn scan_then_tag(
                             .map(|p| p.resource.clone())
                             .collect();
                         if !todo.is_empty() {
-                            outcomes = tag_region(&aws, &region, &todo, tag, rate, progress.as_ref()).await;
+                            outcomes = tag_region(&aws, &region, &todo, tag, &settings, rate, progress.as_ref()).await;
                         }
                     }
                 }
@@ -179,7 +202,12 @@ async fn scan_then_tag(
             joined.map_err(|e| BackfillError::Config(format!("a scan task failed: {e}")))?;
         outcomes.extend(tagged);
         match result {
-            Ok(entries) => plan.entries.extend(entries),
+            Ok((entries, check)) => {
+                plan.entries.extend(entries);
+                if let Some(check) = check {
+                    plan.dynamodb_checks.insert(region, check);
+                }
+            }
             Err(e) => plan.listing_failures.push((
                 kind,
                 Failure {
@@ -193,13 +221,16 @@ async fn scan_then_tag(
     Ok((plan, outcomes))
 }
 
+/// One (region, kind): its resources and what to do with each; for DynamoDB also how untagged tables were checked.
+/// `may_probe`: the run writes, so the guard probe (a write of an unchanged value) is allowed.
 async fn scan_one(
     aws: &Aws,
     region: &str,
     account: &str,
     kind: ResourceKind,
     settings: &TagSettings,
-) -> Result<Vec<Planned>, AdapterError> {
+    may_probe: bool,
+) -> Result<(Vec<Planned>, Option<String>), AdapterError> {
     let c = aws.clients(region);
     let mut index = None;
     let found: Vec<Found> = match kind {
@@ -211,16 +242,16 @@ async fn scan_one(
                 .await?
         }
         ResourceKind::DynamoDbTable => {
-            // DynamoDB's listing has no tags: they come from the Tagging API's index, 100 tables per call.
-            let found = c.dynamodb.list(region, account).await?;
-            let arns: Vec<String> = found.iter().map(|f| f.resource.arn.to_string()).collect();
-            index = Some(c.tagging.tags_of(&arns).await?);
-            found
+            // DynamoDB's listing has no tags: they come from the Tagging API's index, 100 tagged tables per page,
+            // read while the tables are listed.
+            let (found, tags) = tokio::join!(c.dynamodb.list(region, account), c.tagging.tags_by_type(TABLE_TYPE));
+            index = Some(tags?);
+            found?
         }
         ResourceKind::EfsFileSystem => c.efs.list(region, account).await?,
     };
     if found.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     }
     let mut out = Vec::with_capacity(found.len());
     let mut to_confirm = Vec::new();
@@ -240,6 +271,26 @@ async fn scan_one(
             tags,
         });
     }
+    if to_confirm.is_empty() {
+        return Ok((out, None));
+    }
+    let guard = if may_probe {
+        probe_dynamodb_guard(&c.dynamodb, &out, settings).await
+    } else {
+        Guard::NotProven("dry run: no probe write".into())
+    };
+    let check = match &guard {
+        Guard::Proven => {
+            let check = format!(
+                "the role's guard refused an overwrite (probe): {} tables tagged without confirmation reads",
+                to_confirm.len()
+            );
+            tracing::info!(region, check = %check, "dynamodb tag checks");
+            return Ok((out, Some(check)));
+        }
+        Guard::NotProven(why) => format!("{} tables confirmed with ListTagsOfResource ({why})", to_confirm.len()),
+    };
+    tracing::info!(region, check = %check, "dynamodb tag checks");
     // The index may lag (a table tagged `none` a moment ago): each table it reports untagged is confirmed with the
     // service before any write, a few at a time (the SDK's adaptive retry slows down if DynamoDB throttles).
     let sem = Arc::new(Semaphore::new(CONFIRM_CONCURRENCY));
@@ -267,8 +318,50 @@ async fn scan_one(
             Err(e) => planned.state = State::Failed(e.to_string()),
         }
     }
-    Ok(out)
+    Ok((out, Some(check)))
 }
+
+/// Whether AWS refuses this role's overwrites of DynamoDB tags.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Guard {
+    Proven,
+    NotProven(String),
+}
+
+/// Proves the never-overwrite guard for DynamoDB in one region with two calls: a table the index shows with our
+/// value is read (`ListTagsOfResource`: it has the value) and written the same value (`TagResource`: even where
+/// allowed, nothing changes). `AccessDeniedException` from IAM — not from the table's own resource-based policy —
+/// means the role may not touch a table that has the key, whatever the index says.
+pub async fn probe_dynamodb_guard(
+    dynamodb: &superwerker_backup_aws::dynamodb::DynamoDb,
+    planned: &[Planned],
+    settings: &TagSettings,
+) -> Guard {
+    let Some(probe) = planned.iter().find(|p| p.state == State::Daily) else {
+        return Guard::NotProven(format!(
+            "no table with {}={} to probe with",
+            settings.key, settings.value
+        ));
+    };
+    match dynamodb.read_tags(&probe.resource).await {
+        Ok(tags) if classify(settings, &tags) == State::Daily => {}
+        Ok(_) => return Guard::NotProven("the probe table's tag changed; not probed".into()),
+        Err(e) => return Guard::NotProven(format!("probe read failed: {e}")),
+    }
+    let tag = Tag::new(settings.key.clone(), settings.value.clone());
+    let guard = match dynamodb.add_tag(&probe.resource, &tag).await {
+        Ok(()) => Guard::NotProven("probe write allowed: no guard on this role, or DynamoDB ABAC is off".into()),
+        Err(e) if e.code() == "AccessDeniedException" && !e.to_string().contains("resource-based policy") => {
+            Guard::Proven
+        }
+        Err(e) => Guard::NotProven(format!("probe write failed otherwise: {e}")),
+    };
+    tracing::info!(resource = %probe.resource.arn, guard = ?guard, "dynamodb guard probe");
+    guard
+}
+
+/// The Tagging API's resource type of DynamoDB tables.
+const TABLE_TYPE: &str = "dynamodb:table";
 
 /// Tag reads of index-untagged tables in flight at once.
 const CONFIRM_CONCURRENCY: usize = 8;
@@ -330,7 +423,10 @@ pub async fn apply(aws: &Aws, opts: &BackfillOptions, plan: Plan, progress: Arc<
                 limit.clone(),
                 progress.clone(),
             );
-            tasks.spawn(async move { tag_region(&aws, &region, &todo, &tag, &limit, progress.as_ref()).await });
+            let settings = opts.settings.clone();
+            tasks.spawn(
+                async move { tag_region(&aws, &region, &todo, &tag, &settings, &limit, progress.as_ref()).await },
+            );
         }
         while let Some(joined) = tasks.join_next().await {
             match joined {
@@ -347,6 +443,7 @@ fn report(opts: &BackfillOptions, plan: Plan, outcome: Outcomes) -> Report {
     let mut report = Report {
         dry_run: opts.dry_run,
         regions: plan.regions.clone(),
+        dynamodb_checks: plan.dynamodb_checks.clone(),
         ..Report::default()
     };
     for kind in ResourceKind::ALL {
@@ -390,12 +487,25 @@ fn report(opts: &BackfillOptions, plan: Plan, outcome: Outcomes) -> Report {
                 ("would-tag", format!("{} absent", opts.settings.key))
             }
             State::ToTag => match outcome.get(&arn) {
-                Some(Ok(())) => {
+                Some(Written::Tagged) => {
                     k.tagged += 1;
                     report.tagged_resources.push(arn.clone());
                     ("tagged", format!("{} absent", opts.settings.key))
                 }
-                Some(Err(e)) => {
+                Some(Written::Kept(v)) => {
+                    if *v == opts.settings.value {
+                        k.already_daily += 1;
+                    } else if v == "none" {
+                        k.opted_out += 1;
+                    } else {
+                        k.other_value += 1;
+                    }
+                    (
+                        "kept",
+                        format!("{v:?} set after the scan; the write was refused, never overwritten"),
+                    )
+                }
+                Some(Written::Failed(e)) => {
                     k.failed.push(Failure {
                         resource: arn.clone(),
                         error: e.clone(),
@@ -420,15 +530,62 @@ fn report(opts: &BackfillOptions, plan: Plan, outcome: Outcomes) -> Report {
 }
 
 /// Tags one region's resources: volumes with batched `CreateTags`, tables and DB instances with batched
-/// `TagResources`. Returns each ARN with its result.
+/// `TagResources`. Returns each ARN with what happened; refused writes are re-read ([`settle`]).
 async fn tag_region(
+    aws: &Aws,
+    region: &str,
+    todo: &[ResourceRef],
+    tag: &Tag,
+    settings: &TagSettings,
+    limit: &RateLimit,
+    progress: &dyn Progress,
+) -> Vec<(String, Written)> {
+    let raw = write_region(aws, region, todo, tag, limit, progress).await;
+    settle(aws, todo, settings, raw).await
+}
+
+/// Successful writes are done; a refused one is re-read (at most [`MAX_REREADS`] per call): if the resource has
+/// the key now, someone set it after the scan and the guard kept it — reported as kept with its value.
+async fn settle(
+    aws: &Aws,
+    todo: &[ResourceRef],
+    settings: &TagSettings,
+    raw: Vec<(String, Result<(), AdapterError>)>,
+) -> Vec<(String, Written)> {
+    let by_arn: BTreeMap<String, &ResourceRef> = todo.iter().map(|r| (r.arn.to_string(), r)).collect();
+    let mut rereads = 0;
+    let mut out = Vec::with_capacity(raw.len());
+    for (arn, result) in raw {
+        let written = match result {
+            Ok(()) => Written::Tagged,
+            Err(e) if e.is_refused() && rereads < MAX_REREADS => match by_arn.get(&arn) {
+                Some(resource) => {
+                    rereads += 1;
+                    match aws.read_tags(resource).await {
+                        Ok(tags) => match decide(settings, &tags) {
+                            TagDecision::Keep { existing } => Written::Kept(existing),
+                            TagDecision::Add(_) => Written::Failed(format!("{e} (re-read: the key is still absent)")),
+                        },
+                        Err(read) => Written::Failed(format!("{e} (re-read failed: {read})")),
+                    }
+                }
+                None => Written::Failed(e.to_string()),
+            },
+            Err(e) => Written::Failed(e.to_string()),
+        };
+        out.push((arn, written));
+    }
+    out
+}
+
+async fn write_region(
     aws: &Aws,
     region: &str,
     todo: &[ResourceRef],
     tag: &Tag,
     limit: &RateLimit,
     progress: &dyn Progress,
-) -> Vec<(String, Result<(), String>)> {
+) -> Vec<(String, Result<(), AdapterError>)> {
     let c = aws.clients(region);
     let mut results = Vec::with_capacity(todo.len());
 
@@ -438,7 +595,7 @@ async fn tag_region(
         let arn_of: BTreeMap<&str, String> = volumes.iter().map(|r| (r.id.as_str(), r.arn.to_string())).collect();
         for (id, result) in c.ec2.tag_volumes(&ids, tag).await {
             let arn = arn_of.get(id.as_str()).cloned().unwrap_or(id);
-            results.push((arn, result.map_err(|e| e.to_string())));
+            results.push((arn, result));
         }
         progress.tagged(volumes.len() as u64);
     }
@@ -461,16 +618,21 @@ async fn tag_region(
         let list: Vec<String> = batch.iter().map(|r| r.arn.to_string()).collect();
         match c.tagging.tag_resources(&list, tag).await {
             Ok(failed) => {
-                let failed: BTreeMap<String, AdapterError> = failed.into_iter().collect();
+                let mut failed: BTreeMap<String, AdapterError> = failed.into_iter().collect();
                 for arn in list {
-                    let result = match failed.get(&arn) {
-                        Some(e) => Err(e.to_string()),
-                        None => Ok(()),
-                    };
+                    let result = failed.remove(&arn).map_or(Ok(()), Err);
                     results.push((arn, result));
                 }
             }
-            Err(e) => results.extend(list.into_iter().map(|arn| (arn, Err(e.to_string())))),
+            Err(e) => results.extend(list.into_iter().map(|arn| {
+                let e = AdapterError::Failed {
+                    operation: "Tagging.TagResources",
+                    resource: arn.clone(),
+                    code: e.code().to_owned(),
+                    message: e.to_string(),
+                };
+                (arn, Err(e))
+            })),
         }
         progress.tagged(batch.len() as u64);
     }

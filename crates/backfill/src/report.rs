@@ -43,6 +43,10 @@ pub struct Report {
     pub partial: bool,
     /// The ARNs tagged (or that would be tagged), for audit trails and tests.
     pub tagged_resources: Vec<String>,
+    /// By region: how tables the Tagging API's index reports untagged were checked before tagging — the role's
+    /// never-overwrite guard proven by a probe, or one `ListTagsOfResource` each (and why).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub dynamodb_checks: BTreeMap<String, String>,
 }
 
 impl Report {
@@ -75,6 +79,9 @@ impl Report {
         }
         for f in self.failures() {
             out.push_str(&format!("failed: {} — {}\n", f.resource, f.error));
+        }
+        for (region, check) in &self.dynamodb_checks {
+            out.push_str(&format!("dynamodb tag checks in {region}: {check}\n"));
         }
         let calls: Vec<String> = self.api_calls.iter().map(|(op, n)| format!("{op}={n}")).collect();
         out.push_str(&format!(

@@ -324,12 +324,51 @@ async fn check_and_tag<S: TagStore>(
             )
         }),
         TagDecision::Add(tag) => {
-            with_visibility_retry(&config.retry, deadline, &arn, || store.add_tag(resource, &tag)).await?;
-            Ok(Outcome {
-                value: Some(tag.value),
-                ..Outcome::new(Action::Tagged, Some(arn), format!("{} was absent", tag.key))
-            })
+            match with_visibility_retry(&config.retry, deadline, &arn, || store.add_tag(resource, &tag)).await {
+                Ok(()) => Ok(Outcome {
+                    value: Some(tag.value),
+                    ..Outcome::new(Action::Tagged, Some(arn), format!("{} was absent", tag.key))
+                }),
+                Err(TaggerError::Aws { source, .. }) if source.is_refused() => {
+                    refused_write(store, config, resource, *source).await
+                }
+                Err(e) => Err(e),
+            }
         }
+    }
+}
+
+/// IAM refused our write. The deployed role may tag only a resource without the key, so this is expected when
+/// someone set it between our read and our write: read again — a value found now is kept (reported, not an error);
+/// still no key means a real permission problem, and the invocation fails with the refusal.
+async fn refused_write<S: TagStore>(
+    store: &S,
+    config: &TaggerConfig,
+    resource: &ResourceRef,
+    refusal: AdapterError,
+) -> Result<Outcome, TaggerError> {
+    let arn = resource.arn.to_string();
+    let fail = |source: AdapterError| TaggerError::Aws {
+        resource: arn.clone(),
+        source: Box::new(source),
+    };
+    match store.read_tags(resource).await {
+        Ok(now) => match decide(&config.settings, &now) {
+            TagDecision::Keep { existing } => Ok(Outcome {
+                value: Some(existing.clone()),
+                ..Outcome::new(
+                    Action::Skipped,
+                    Some(arn.clone()),
+                    format!(
+                        "{} (value {existing:?}) was set between our read and our write; the role's guard refused \
+                         the overwrite",
+                        config.settings.key
+                    ),
+                )
+            }),
+            TagDecision::Add(_) => Err(fail(refusal)),
+        },
+        Err(_) => Err(fail(refusal)),
     }
 }
 
