@@ -8,10 +8,11 @@ always, a throttling error in the service's own wire shape (DynamoDB/Tagging JSO
 
 A `guard` rule stands in for IAM evaluating the deployed role's never-overwrite condition
 (`Null: aws:ResourceTag/superwerker:backup: true`), which moto does not evaluate: while it is in place, a DynamoDB
-`TagResource` on a table that has the key is refused with `AccessDeniedException`, and the Tagging API's
-`TagResources` refuses each ARN that has the key (HTTP 403 in `FailedResourcesMap`) and forwards the others. The
-current tags are read from moto (`GetResources` for those ARNs) after any delay rule, just before forwarding.
-Only these two operations are covered (what the backfill writes tables with).
+`TagResource` on a table that has the key is refused with `AccessDeniedException`; the Tagging API's `TagResources`
+refuses each ARN that has the key (HTTP 403 in `FailedResourcesMap`) and forwards the others; an EC2 `CreateTags` with
+any resource that has the key is refused as a whole (`UnauthorizedOperation`, as EC2 authorizes a call). The current
+tags are read from moto (`GetResources` / `DescribeTags`) after any delay rule, just before forwarding. Only these
+three operations are covered.
 
 Control API (JSON, on the same port, under /__faults__/):
   POST /__faults__/rules   add rules: [{"id", "service", "op", "contains", "fault", "times", "delay_ms"}]
@@ -135,7 +136,7 @@ def take_rule(service, op, text):
 
 def guard_key(service, op, text):
     """The key a guard rule protects for this request, if one applies (its optional `contains` narrows it)."""
-    if (service, op) not in (("dynamodb", "TagResource"), ("tagging", "TagResources")):
+    if (service, op) not in (("dynamodb", "TagResource"), ("tagging", "TagResources"), ("ec2", "CreateTags")):
         return None
     with LOCK:
         for rule in RULES:
@@ -179,6 +180,20 @@ def keyed(arns, headers, key):
         token = page.get("PaginationToken")
         if not token:
             return found
+
+
+def keyed_ec2(ids, headers, key):
+    """The EC2 resource ids among `ids` that have `key`, as moto knows them now (DescribeTags)."""
+    replaced = ("host", "connection", "content-length", "content-type")
+    ask = {k: v for k, v in headers.items() if k.lower() not in replaced}
+    ask["Host"] = f"{UPSTREAM.hostname}:{UPSTREAM.port}"
+    ask["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
+    form = {"Action": "DescribeTags", "Version": "2016-11-15", "Filter.1.Name": "resource-id",
+            "Filter.2.Name": "key", "Filter.2.Value.1": key}
+    for i, rid in enumerate(ids, 1):
+        form[f"Filter.1.Value.{i}"] = rid
+    _, _, payload = upstream("POST", "/", urllib.parse.urlencode(form).encode(), ask)
+    return set(re.findall(r"<resourceId>([^<]+)</resourceId>", payload.decode("utf-8", "replace")))
 
 
 def refusal(arn, action):
@@ -264,7 +279,19 @@ class Handler(BaseHTTPRequestHandler):
         if fault == "delay":
             time.sleep(rule.get("delay_ms", 1000) / 1000.0)
         key = guard_key(service, op, text)
-        if key is not None:
+        if key is not None and service == "ec2":
+            form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+            ids = [v[0] for k, v in form.items() if re.fullmatch(r"ResourceId\.\d+", k)]
+            if keyed_ec2(ids, self.headers, key):
+                # EC2 authorizes a CreateTags call as a whole: one refused resource refuses the call.
+                entry["fault"], entry["status"], entry["t_end"] = "guard", 403, time.time()
+                payload = (
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>UnauthorizedOperation"
+                    f"</Code><Message>{refusal(','.join(ids), 'ec2:CreateTags')}</Message></Error></Errors>"
+                    "<RequestID>fault-proxy-guard</RequestID></Response>"
+                )
+                return self._send(403, {"Content-Type": "text/xml"}, payload.encode())
+        elif key is not None:
             request = json.loads(body or b"{}")
             arns = [request["ResourceArn"]] if op == "TagResource" else list(request.get("ResourceARNList", []))
             refused = keyed(arns, self.headers, key) & set(arns)

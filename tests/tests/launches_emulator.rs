@@ -151,3 +151,54 @@ async fn a_terminated_instance_without_volumes_is_reported_not_retried() {
     assert_eq!(aws.calls().of("EC2.DescribeInstances"), 1);
     assert_eq!(aws.calls().of("EC2.CreateTags"), 0);
 }
+
+// moto does not evaluate IAM conditions: the fault proxy's `guard` rule stands in for IAM evaluating the deployed
+// role's `Null: aws:ResourceTag/superwerker:backup` condition on `CreateTags` (infra/template.yaml); EC2 refuses the
+// whole call when one volume has the key.
+#[tokio::test]
+async fn a_launched_volume_set_to_none_while_our_write_is_held_is_kept_by_the_guard() {
+    let em = Emulator::connect().await;
+    let ids = em.run_instances(2, true, &[]).await.unwrap();
+    let victim = em.volumes_of(&ids[1]).await.unwrap()[0].0.clone();
+    let victim_id = victim.rsplit('/').next().unwrap().to_owned();
+    let proxy = superwerker_backup_e2e::FaultProxy::from_env();
+    let rule = format!("launch-guard-{victim_id}");
+    proxy
+        .add(serde_json::json!([
+            {"id": rule, "fault": "guard", "service": "ec2", "op": "CreateTags", "contains": victim_id},
+            {"id": rule, "service": "ec2", "op": "CreateTags", "contains": victim_id, "fault": "delay", "times": 1, "delay_ms": 400},
+        ]))
+        .await
+        .unwrap();
+    let aws = proxy.aws(3).await;
+    let (em2, event) = (em.clone(), em.run_instances_event(&ids, &[]));
+    let task = tokio::spawn(async move { run(&em2, &aws, &event).await });
+    proxy
+        .wait_for(&victim_id, "CreateTags", std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    em.tag_after_creation(&victim, KEY, "none").await.unwrap();
+    let outcome = task.await.unwrap();
+    let seen = proxy.log(&victim_id).await.unwrap();
+    proxy.remove(&rule).await.unwrap();
+    let outcome = outcome.expect("a refused overwrite is not a failed invocation");
+
+    let mut daily = 0;
+    for id in &ids {
+        for (arn, tags) in em.volumes_of(id).await.unwrap() {
+            let want = if arn == victim { "none" } else { "daily" };
+            assert_eq!(value_of(&tags, KEY), Some(want), "{arn}");
+            daily += usize::from(want == "daily");
+        }
+    }
+    assert_eq!(daily, 3);
+    let reported = outcome.volumes.iter().find(|v| v.resource == victim).unwrap();
+    assert_eq!((reported.action, reported.value.as_str()), (Action::Skipped, "none"));
+    // The batch of four refused, split until the victim stood alone (refused), its tags read again.
+    let refused = seen
+        .iter()
+        .filter(|r| r["op"] == "CreateTags" && r["fault"] == "guard")
+        .count();
+    assert!(refused >= 2, "{seen:?}");
+    assert!(seen.iter().any(|r| r["op"] == "DescribeVolumes"), "re-read: {seen:?}");
+}

@@ -373,9 +373,10 @@ async fn refused_write<S: TagStore>(
 }
 
 /// Launch events: finds the volumes of the new instances (retrying while they are not visible), decides per volume,
-/// and tags every volume without the key in one batched `CreateTags`. One log line per volume decision. Any volume
-/// that could not be tagged fails the invocation (naming it), after the others were tagged.
-async fn tag_instance_volumes<S: InstanceVolumes>(
+/// and tags every volume without the key in one batched `CreateTags`. One log line per volume decision. A volume the
+/// role's guard refused (someone set the key after our read) is read again and its value kept; any other volume that
+/// could not be tagged fails the invocation (naming it), after the others were tagged.
+async fn tag_instance_volumes<S: InstanceVolumes + TagStore>(
     store: &S,
     config: &TaggerConfig,
     event_id: &str,
@@ -424,6 +425,20 @@ async fn tag_instance_volumes<S: InstanceVolumes>(
             }
         }
     }
+    // Refused by the guard: read again; a value found now was set after our read and is kept.
+    let mut kept_after_refusal = std::collections::BTreeSet::new();
+    for (v, found) in volumes.iter_mut().zip(&found.volumes) {
+        if !failed.get(&found.volume.id).is_some_and(|e| e.is_refused()) {
+            continue;
+        }
+        if let Ok(now) = store.read_tags(&found.volume).await {
+            if let TagDecision::Keep { existing } = decide(&config.settings, &now) {
+                failed.remove(&found.volume.id);
+                kept_after_refusal.insert(found.volume.id.clone());
+                (v.action, v.value) = (Action::Skipped, existing);
+            }
+        }
+    }
     for (v, found) in volumes.iter_mut().zip(&found.volumes) {
         let error = failed.get(&found.volume.id);
         let (action, reason) = match (error, v.action) {
@@ -431,6 +446,13 @@ async fn tag_instance_volumes<S: InstanceVolumes>(
                 v.value = String::new();
                 ("failed", e.to_string())
             }
+            (None, _) if kept_after_refusal.contains(&found.volume.id) => (
+                "skipped",
+                format!(
+                    "{} (value {:?}) was set between our read and our write; the role's guard refused the overwrite",
+                    config.settings.key, v.value
+                ),
+            ),
             (None, Action::Tagged) => ("tagged", format!("{} was absent", config.settings.key)),
             (None, _) => (
                 "skipped",
