@@ -149,6 +149,14 @@ def guard_key(service, op, text):
     return None
 
 
+def to_upstream(headers, drop=()):
+    """The request's headers for moto: without hop-by-hop ones, the length (recomputed) and `drop`; Host set."""
+    skip = ("host", "connection", "content-length") + tuple(drop)
+    out = {k: v for k, v in headers.items() if k.lower() not in skip}
+    out["Host"] = f"{UPSTREAM.hostname}:{UPSTREAM.port}"
+    return out
+
+
 def upstream(method, path, body, headers):
     conn = http.client.HTTPConnection(UPSTREAM.hostname, UPSTREAM.port, timeout=120)
     try:
@@ -161,9 +169,7 @@ def upstream(method, path, body, headers):
 
 def keyed(arns, headers, key):
     """The ARNs among `arns` whose resource has `key`, as moto knows them now (Tagging API GetResources)."""
-    replaced = ("host", "connection", "content-length", "x-amz-target", "content-type", "authorization")
-    ask = {k: v for k, v in headers.items() if k.lower() not in replaced}
-    ask["Host"] = f"{UPSTREAM.hostname}:{UPSTREAM.port}"
+    ask = to_upstream(headers, drop=("x-amz-target", "content-type", "authorization"))
     ask["X-Amz-Target"] = "ResourceGroupsTaggingAPI_20170126.GetResources"
     ask["Content-Type"] = "application/x-amz-json-1.1"
     ask["Authorization"] = re.sub(r"/[^/]+/aws4_request", "/tagging/aws4_request", headers.get("Authorization", ""))
@@ -184,9 +190,7 @@ def keyed(arns, headers, key):
 
 def keyed_ec2(ids, headers, key):
     """The EC2 resource ids among `ids` that have `key`, as moto knows them now (DescribeTags)."""
-    replaced = ("host", "connection", "content-length", "content-type")
-    ask = {k: v for k, v in headers.items() if k.lower() not in replaced}
-    ask["Host"] = f"{UPSTREAM.hostname}:{UPSTREAM.port}"
+    ask = to_upstream(headers, drop=("content-type",))
     ask["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
     form = {"Action": "DescribeTags", "Version": "2016-11-15", "Filter.1.Name": "resource-id",
             "Filter.2.Name": "key", "Filter.2.Value.1": key}
@@ -313,35 +317,22 @@ class Handler(BaseHTTPRequestHandler):
                 if rest:
                     request["ResourceARNList"] = rest
                     body = json.dumps(request).encode()
-                    fwd = {
-                        k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection", "content-length")
-                    }
-                    fwd["Host"] = f"{UPSTREAM.hostname}:{UPSTREAM.port}"
-                    fwd["Content-Length"] = str(len(body))
-                    _, _, payload = upstream(self.command, self.path, body, fwd)
+                    _, _, payload = upstream(self.command, self.path, body, to_upstream(self.headers))
                     answer = json.loads(payload or b"{}")
                 else:
                     answer = {}
                 answer.setdefault("FailedResourcesMap", {}).update(failed)
                 entry["status"], entry["t_end"] = 200, time.time()
                 return self._send(200, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps(answer).encode())
-        conn = http.client.HTTPConnection(UPSTREAM.hostname, UPSTREAM.port, timeout=120)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-        headers["Host"] = f"{UPSTREAM.hostname}:{UPSTREAM.port}"
+        status, resp_headers, payload = upstream(self.command, self.path, body, to_upstream(self.headers))
+        out_headers = {
+            k: v for k, v in resp_headers if k.lower() not in ("content-length", "transfer-encoding", "connection")
+        }
+        entry["status"], entry["t_end"] = status, time.time()
         try:
-            conn.request(self.command, self.path, body=body, headers=headers)
-            resp = conn.getresponse()
-            payload = resp.read()
-            out_headers = {
-                k: v for k, v in resp.getheaders() if k.lower() not in ("content-length", "transfer-encoding", "connection")
-            }
-            entry["status"], entry["t_end"] = resp.status, time.time()
-            try:
-                self._send(resp.status, out_headers, payload)
-            except (BrokenPipeError, ConnectionResetError):
-                entry["status"] = "client-gone"
-        finally:
-            conn.close()
+            self._send(status, out_headers, payload)
+        except (BrokenPipeError, ConnectionResetError):
+            entry["status"] = "client-gone"
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _handle
 

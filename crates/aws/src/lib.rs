@@ -17,4 +17,4 @@ pub mod tagging;
 pub use counter::CallCounter;
 pub use error::AdapterError;
 pub use inventory::{Found, Inventory};
-pub use store::{Aws, InstanceVolumes, TagStore};
+pub use store::{value_set_meanwhile, Aws, InstanceVolumes, TagStore};

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_types::region::Region;
-use superwerker_backup_domain::{ResourceKind, ResourceRef, Tag};
+use superwerker_backup_domain::{decide, ResourceKind, ResourceRef, Tag, TagDecision, TagSettings};
 
 use crate::counter::CallCounter;
 use crate::ec2::{AttachedVolumes, Ec2};
@@ -35,6 +35,21 @@ pub trait TagStore: Send + Sync {
     fn read_tags(&self, resource: &ResourceRef) -> impl Future<Output = Result<Vec<Tag>, AdapterError>> + Send;
     /// Adds (or, the AWS APIs being what they are, sets) one tag. Callers decide first that the key is absent.
     fn add_tag(&self, resource: &ResourceRef, tag: &Tag) -> impl Future<Output = Result<(), AdapterError>> + Send;
+}
+
+/// After IAM refused our tag write: the value of our key on the resource now, read again. `Some`: someone set it
+/// after our read, and the role's never-overwrite guard kept it. `None`: the key is still absent — the refusal is a
+/// real permission problem.
+pub async fn value_set_meanwhile<S: TagStore>(
+    store: &S,
+    resource: &ResourceRef,
+    settings: &TagSettings,
+) -> Result<Option<String>, AdapterError> {
+    let now = store.read_tags(resource).await?;
+    Ok(match decide(settings, &now) {
+        TagDecision::Keep { existing } => Some(existing),
+        TagDecision::Add(_) => None,
+    })
 }
 
 /// EC2 instances' EBS volumes: found after a launch event, tagged in batches.

@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use superwerker_backup_aws::{AdapterError, Aws, Found, Inventory, TagStore};
+use superwerker_backup_aws::{value_set_meanwhile, AdapterError, Aws, Found, Inventory, TagStore};
 use superwerker_backup_domain::{decide, ResourceKind, ResourceRef, Tag, TagDecision, TagSettings};
 use thiserror::Error;
 use tokio::sync::{Mutex, Semaphore};
@@ -108,9 +108,28 @@ pub struct Plan {
 fn classify(settings: &TagSettings, tags: &[Tag]) -> State {
     match decide(settings, tags) {
         TagDecision::Add(_) => State::ToTag,
-        TagDecision::Keep { existing } if existing == settings.value => State::Daily,
-        TagDecision::Keep { existing } if existing == "none" => State::OptedOut,
-        TagDecision::Keep { existing } => State::Other(existing),
+        TagDecision::Keep { existing } => kept(settings, existing),
+    }
+}
+
+/// The state of a resource whose key holds `existing`.
+fn kept(settings: &TagSettings, existing: String) -> State {
+    if existing == settings.value {
+        State::Daily
+    } else if existing == "none" {
+        State::OptedOut
+    } else {
+        State::Other(existing)
+    }
+}
+
+/// Counts a kept resource under its value.
+fn count_kept(k: &mut KindReport, state: &State) {
+    match state {
+        State::Daily => k.already_daily += 1,
+        State::OptedOut => k.opted_out += 1,
+        State::Other(_) => k.other_value += 1,
+        State::ToTag | State::Failed(_) => {}
     }
 }
 
@@ -280,17 +299,16 @@ async fn scan_one(
         Guard::NotProven("dry run: no probe write".into())
     };
     let check = match &guard {
-        Guard::Proven => {
-            let check = format!(
-                "the role's guard refused an overwrite (probe): {} tables tagged without confirmation reads",
-                to_confirm.len()
-            );
-            tracing::info!(region, check = %check, "dynamodb tag checks");
-            return Ok((out, Some(check)));
-        }
+        Guard::Proven => format!(
+            "the role's guard refused an overwrite (probe): {} tables tagged without confirmation reads",
+            to_confirm.len()
+        ),
         Guard::NotProven(why) => format!("{} tables confirmed with ListTagsOfResource ({why})", to_confirm.len()),
     };
     tracing::info!(region, check = %check, "dynamodb tag checks");
+    if guard == Guard::Proven {
+        return Ok((out, Some(check)));
+    }
     // The index may lag (a table tagged `none` a moment ago): each table it reports untagged is confirmed with the
     // service before any write, a few at a time (the SDK's adaptive retry slows down if DynamoDB throttles).
     let sem = Arc::new(Semaphore::new(CONFIRM_CONCURRENCY));
@@ -463,15 +481,15 @@ fn report(opts: &BackfillOptions, plan: Plan, outcome: Outcomes) -> Report {
         k.scanned += 1;
         let (action, reason) = match &p.state {
             State::Daily => {
-                k.already_daily += 1;
+                count_kept(k, &p.state);
                 ("kept", format!("already {}", opts.settings.value))
             }
             State::OptedOut => {
-                k.opted_out += 1;
+                count_kept(k, &p.state);
                 ("kept", "opted out (none)".to_owned())
             }
             State::Other(v) => {
-                k.other_value += 1;
+                count_kept(k, &p.state);
                 ("kept", format!("other value {v:?}, never overwritten"))
             }
             State::Failed(e) => {
@@ -493,13 +511,7 @@ fn report(opts: &BackfillOptions, plan: Plan, outcome: Outcomes) -> Report {
                     ("tagged", format!("{} absent", opts.settings.key))
                 }
                 Some(Written::Kept(v)) => {
-                    if *v == opts.settings.value {
-                        k.already_daily += 1;
-                    } else if v == "none" {
-                        k.opted_out += 1;
-                    } else {
-                        k.other_value += 1;
-                    }
+                    count_kept(k, &kept(&opts.settings, v.clone()));
                     (
                         "kept",
                         format!("{v:?} set after the scan; the write was refused, never overwritten"),
@@ -561,11 +573,9 @@ async fn settle(
             Err(e) if e.is_refused() && rereads < MAX_REREADS => match by_arn.get(&arn) {
                 Some(resource) => {
                     rereads += 1;
-                    match aws.read_tags(resource).await {
-                        Ok(tags) => match decide(settings, &tags) {
-                            TagDecision::Keep { existing } => Written::Kept(existing),
-                            TagDecision::Add(_) => Written::Failed(format!("{e} (re-read: the key is still absent)")),
-                        },
+                    match value_set_meanwhile(aws, resource, settings).await {
+                        Ok(Some(existing)) => Written::Kept(existing),
+                        Ok(None) => Written::Failed(format!("{e} (re-read: the key is still absent)")),
                         Err(read) => Written::Failed(format!("{e} (re-read failed: {read})")),
                     }
                 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::Serialize;
 use serde_json::Value;
-use superwerker_backup_aws::{AdapterError, InstanceVolumes, TagStore};
+use superwerker_backup_aws::{value_set_meanwhile, AdapterError, InstanceVolumes, TagStore};
 use superwerker_backup_domain::event::{Allow, EventInput};
 use superwerker_backup_domain::{
     classify, decide, Classification, EventError, EventScope, InstanceRef, ResourceRef, SettingsError, TagDecision,
@@ -348,28 +348,22 @@ async fn refused_write<S: TagStore>(
     refusal: AdapterError,
 ) -> Result<Outcome, TaggerError> {
     let arn = resource.arn.to_string();
-    let fail = |source: AdapterError| TaggerError::Aws {
-        resource: arn.clone(),
-        source: Box::new(source),
-    };
-    match store.read_tags(resource).await {
-        Ok(now) => match decide(&config.settings, &now) {
-            TagDecision::Keep { existing } => Ok(Outcome {
-                value: Some(existing.clone()),
-                ..Outcome::new(
-                    Action::Skipped,
-                    Some(arn.clone()),
-                    format!(
-                        "{} (value {existing:?}) was set between our read and our write; the role's guard refused \
-                         the overwrite",
-                        config.settings.key
-                    ),
-                )
-            }),
-            TagDecision::Add(_) => Err(fail(refusal)),
-        },
-        Err(_) => Err(fail(refusal)),
+    match value_set_meanwhile(store, resource, &config.settings).await {
+        Ok(Some(existing)) => Ok(Outcome {
+            reason: set_meanwhile(&config.settings.key, &existing),
+            value: Some(existing),
+            ..Outcome::new(Action::Skipped, Some(arn), String::new())
+        }),
+        Ok(None) | Err(_) => Err(TaggerError::Aws {
+            resource: arn,
+            source: Box::new(refusal),
+        }),
     }
+}
+
+/// Why a resource is skipped after the guard refused our write.
+fn set_meanwhile(key: &str, value: &str) -> String {
+    format!("{key} (value {value:?}) was set between our read and our write; the role's guard refused the overwrite")
 }
 
 /// Launch events: finds the volumes of the new instances (retrying while they are not visible), decides per volume,
@@ -431,12 +425,10 @@ async fn tag_instance_volumes<S: InstanceVolumes + TagStore>(
         if !failed.get(&found.volume.id).is_some_and(|e| e.is_refused()) {
             continue;
         }
-        if let Ok(now) = store.read_tags(&found.volume).await {
-            if let TagDecision::Keep { existing } = decide(&config.settings, &now) {
-                failed.remove(&found.volume.id);
-                kept_after_refusal.insert(found.volume.id.clone());
-                (v.action, v.value) = (Action::Skipped, existing);
-            }
+        if let Ok(Some(existing)) = value_set_meanwhile(store, &found.volume, &config.settings).await {
+            failed.remove(&found.volume.id);
+            kept_after_refusal.insert(found.volume.id.clone());
+            (v.action, v.value) = (Action::Skipped, existing);
         }
     }
     for (v, found) in volumes.iter_mut().zip(&found.volumes) {
@@ -446,13 +438,9 @@ async fn tag_instance_volumes<S: InstanceVolumes + TagStore>(
                 v.value = String::new();
                 ("failed", e.to_string())
             }
-            (None, _) if kept_after_refusal.contains(&found.volume.id) => (
-                "skipped",
-                format!(
-                    "{} (value {:?}) was set between our read and our write; the role's guard refused the overwrite",
-                    config.settings.key, v.value
-                ),
-            ),
+            (None, _) if kept_after_refusal.contains(&found.volume.id) => {
+                ("skipped", set_meanwhile(&config.settings.key, &v.value))
+            }
             (None, Action::Tagged) => ("tagged", format!("{} was absent", config.settings.key)),
             (None, _) => (
                 "skipped",
