@@ -11,13 +11,19 @@ LINT_VENV := .venv-lint
 LINT_REQUIREMENTS := tests/harness/requirements-lint.txt
 LINT_STAMP := $(LINT_VENV)/.installed
 LAMBDAS := backup-tagger backup-backfill backup-bootstrap
-# make deploy
+# make package / publish / deploy / deploy-organization (README, Deploy). Empty REGIONS: the region of the AWS
+# standard chain (AWS_REGION, AWS_DEFAULT_REGION, the profile); empty ARTIFACT_BUCKET_PREFIX: one per account.
+REGIONS ?=
+ARTIFACT_BUCKET_PREFIX ?=
+OU_IDS ?=
+CALL_AS ?= SELF
 STACK ?= superwerker-backup
-REGION ?= $(AWS_REGION)
 BOOTSTRAP ?= false
 BACKUP_SCOPE ?= organization
-BACKUP_REGIONS ?=
-SWEEP_REGIONS ?=
+PUBLISH_ARGS ?=
+DEPLOY_ARGS ?=
+DEPLOY := $(VENV)/bin/python infra/deploy
+TARGETS := --regions "$(REGIONS)" --bucket-prefix "$(ARTIFACT_BUCKET_PREFIX)"
 EMULATOR := tests/harness/with-emulator.sh
 # The venv first on PATH: cargo-lambda and the zig it builds with live there.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -27,21 +33,24 @@ BENCH_VENV := .venv-bench
 BENCH_REQUIREMENTS := bench/requirements.txt
 BENCH_STAMP := $(BENCH_VENV)/.installed
 BENCH_ARGS ?=
-# make fuzz / make stress
+# make fuzz / make stress. Where cargo builds (CARGO_TARGET_DIR, build.target-dir or target/), asked when needed.
+TARGET_DIR = $(shell cargo metadata --format-version 1 --no-deps | $(PYTHON) -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 CARGO_FUZZ_VERSION := 0.13.1
 CARGO_FUZZ := $(CURDIR)/.tools/bin/cargo-fuzz
 FUZZ_RUNS ?= 10000000
 BURST ?= 1000
 
-.PHONY: help setup lint-setup demo test check build-dev build lint deploy deploy-organization clean fuzz-setup fuzz burst stress bench-setup bench bench-profile
+.PHONY: help setup lint-setup demo test check build-dev build package publish lint deploy deploy-organization clean fuzz-setup fuzz burst stress bench-setup bench bench-profile
 
 help:
 	@echo "make demo   - run the whole flow against a local AWS emulator and print what happened"
 	@echo "make test   - format check, clippy, all tests (unit, emulator, end to end)"
 	@echo "make setup  - only the pinned Python tools in $(VENV)/ (moto, cargo-lambda, cfn-lint)"
-	@echo "make build  - release Lambda zips (cargo lambda build --release, x86_64) and their sizes"
-	@echo "make lint   - cfn-lint and checkov on infra/"
-	@echo "make deploy - deploy infra/template.yaml with the SAM CLI (needs real AWS; see README, Deploy)"
+	@echo "make package - release Lambda zips (x86_64, reproducible) and the template in dist/, with their sizes"
+	@echo "make publish - artifact buckets <prefix>-<region> (REGIONS, ARTIFACT_BUCKET_PREFIX) and the uploads"
+	@echo "make deploy  - this account's stack in every region of REGIONS (README, Deploy)"
+	@echo "make deploy-organization - the StackSet for OU_IDS x REGIONS and the management account's stack"
+	@echo "make lint   - cfn-lint, checkov and the IAM lint on infra/ and dist/"
 	@echo "make bench  - side by side with Cloud Custodian: per event cold/warm, backfill of 10,000 resources,"
 	@echo "              artifact size; prints a table, writes bench/results.json (not part of make test)"
 	@echo "make stress - make fuzz (10M executions of the event parser, nightly + libFuzzer) and make burst"
@@ -63,8 +72,10 @@ $(LINT_STAMP): $(LINT_REQUIREMENTS)
 	touch $@
 
 lint: setup lint-setup
-	$(VENV)/bin/cfn-lint infra/*.yaml
+	$(VENV)/bin/cfn-lint infra/*.yaml $(wildcard dist/*.yaml)
 	$(LINT_VENV)/bin/checkov -d infra --framework cloudformation --skip-download --compact --quiet
+	$(LINT_VENV)/bin/python tests/infra/iam_lint.py infra/*.yaml $(wildcard dist/*.yaml)
+	$(LINT_VENV)/bin/python -m unittest discover -s tests/infra -p 'lint_test_*.py'
 
 # Debug builds of everything, and the Lambda binaries exactly as `cargo lambda watch` runs them.
 build-dev:
@@ -75,39 +86,34 @@ check:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-test: setup check lint build-dev
+# The release artifacts are built once, first: the lint reads dist/ and the deploy tests publish it.
+test: setup check package lint build-dev
 	$(EMULATOR) --lambda-watch -- cargo test --workspace
 	$(EMULATOR) -- $(VENV)/bin/python -m unittest discover -s tests/infra -v
 	$(VENV)/bin/python -m unittest discover -s tests/harness -p 'test_*.py' -v
-	$(MAKE) --no-print-directory build
 
 demo: setup build-dev
 	$(EMULATOR) --lambda-watch -- cargo run -q -p superwerker-backup-e2e --bin demo
 
-build: setup
-	cargo lambda build --release --output-format zip $(addprefix --bin ,$(LAMBDAS))
-	@for bin in $(LAMBDAS); do \
-	  zip=target/lambda/$$bin/bootstrap.zip; \
-	  test -s $$zip || { echo "missing $$zip"; exit 1; }; \
-	  echo "$$bin: $$(stat -c %s $$zip) bytes zipped ($$zip)"; \
-	done
+# Release binaries (cargo lambda, x86_64) as reproducible zips, plus the template, in dist/ (infra/deploy/package.py).
+# Honours CARGO_TARGET_DIR: the binaries are found where cargo put them.
+package: setup
+	cargo lambda build --release $(addprefix --bin ,$(LAMBDAS))
+	$(DEPLOY) package
 
-deploy: setup
-	@command -v sam >/dev/null || { echo "make deploy needs the AWS SAM CLI (pip install aws-sam-cli) and AWS credentials for the target account"; exit 2; }
-	sam build --template infra/template.yaml --beta-features
-	sam deploy --stack-name $(STACK) --region $(REGION) --resolve-s3 \
-	  --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND \
-	  --parameter-overrides DeployBootstrap=$(BOOTSTRAP) BackupScope=$(BACKUP_SCOPE) \
-	    BackupRegions=$(BACKUP_REGIONS) SweepRegions=$(SWEEP_REGIONS)
+build: package
 
-deploy-organization: setup
-	@command -v sam >/dev/null || { echo "make deploy-organization needs the AWS SAM CLI and management-account credentials"; exit 2; }
-	@test -n "$(TEMPLATE_URL)" -a -n "$(OU_IDS)" -a -n "$(HOME_REGION)" || { \
-	  echo "set TEMPLATE_URL (S3 URL of the packaged infra/template.yaml), OU_IDS (r-xxxx or OU ids), HOME_REGION"; exit 2; }
-	sam deploy --template-file infra/organization.yaml --stack-name $(STACK)-organization --region $(REGION) \
-	  --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM \
-	  --parameter-overrides TemplateURL=$(TEMPLATE_URL) OrganizationalUnitIds=$(OU_IDS) \
-	    HomeRegion=$(HOME_REGION) OtherRegions=$(OTHER_REGIONS)
+publish: package
+	$(DEPLOY) publish $(TARGETS) $(PUBLISH_ARGS)
+
+deploy: publish
+	$(DEPLOY) deploy $(TARGETS) --stack-name "$(STACK)" --bootstrap "$(BOOTSTRAP)" --backup-scope "$(BACKUP_SCOPE)" \
+	  $(DEPLOY_ARGS)
+
+deploy-organization: publish
+	@test -n "$(OU_IDS)" || { echo "set OU_IDS=ou-xxxx-yyyyyyyy,... (the OUs to deploy to; the root r-xxxx for all)"; exit 2; }
+	$(DEPLOY) deploy-organization $(TARGETS) --ou-ids "$(OU_IDS)" --call-as "$(CALL_AS)" --stack-name "$(STACK)" \
+	  --bootstrap "$(BOOTSTRAP)" --backup-scope "$(BACKUP_SCOPE)" $(DEPLOY_ARGS)
 
 bench-setup: $(BENCH_STAMP)
 
@@ -116,9 +122,9 @@ $(BENCH_STAMP): $(BENCH_REQUIREMENTS)
 	$(BENCH_VENV)/bin/pip install --disable-pip-version-check -q -r $(BENCH_REQUIREMENTS)
 	touch $@
 
-bench: setup bench-setup build
-	$(EMULATOR) -- $(BENCH_VENV)/bin/python bench/bench.py --tagger target/lambda/backup-tagger/bootstrap.zip \
-	  --backfill target/lambda/backup-backfill/bootstrap.zip $(BENCH_ARGS)
+bench: setup bench-setup package
+	$(EMULATOR) -- $(BENCH_VENV)/bin/python bench/bench.py --tagger dist/backup-tagger.zip \
+	  --backfill dist/backup-backfill.zip $(BENCH_ARGS)
 
 # What the release profile buys (compiles every dependency a second time): writes bench/profile-effect.json.
 bench-profile: setup bench-setup
@@ -132,11 +138,11 @@ $(CARGO_FUZZ):
 
 # The seed corpus (real fixtures) is read-only; new inputs go to target/fuzz-corpus, outside the tracked tree.
 fuzz: fuzz-setup
-	mkdir -p target/fuzz-corpus
-	cd crates/domain && PATH="$(CURDIR)/.tools/bin:$$PATH" cargo +nightly fuzz run classify ../../target/fuzz-corpus fuzz/corpus/classify \
+	mkdir -p $(TARGET_DIR)/fuzz-corpus
+	cd crates/domain && PATH="$(CURDIR)/.tools/bin:$$PATH" cargo +nightly fuzz run classify $(TARGET_DIR)/fuzz-corpus fuzz/corpus/classify \
 	  -- -dict=fuzz/classify.dict -runs=$(FUZZ_RUNS) -max_len=65536 -print_final_stats=1 2>&1 \
-	  | tee $(CURDIR)/target/fuzz-classify.log | grep -E "^(#[0-9]+ +(INITED|DONE|pulse)|Done|stat::|==|SUMMARY|artifact)" || true
-	@grep -q "^Done $(FUZZ_RUNS) runs" target/fuzz-classify.log || { echo "fuzz run did not complete (see target/fuzz-classify.log)"; exit 1; }
+	  | tee $(TARGET_DIR)/fuzz-classify.log | grep -E "^(#[0-9]+ +(INITED|DONE|pulse)|Done|stat::|==|SUMMARY|artifact)" || true
+	@grep -q "^Done $(FUZZ_RUNS) runs" $(TARGET_DIR)/fuzz-classify.log || { echo "fuzz run did not complete (see $(TARGET_DIR)/fuzz-classify.log)"; exit 1; }
 
 burst: setup build-dev
 	$(EMULATOR) --lambda-watch -- cargo run -q -p superwerker-backup-e2e --bin burst -- $(BURST)
@@ -145,4 +151,4 @@ stress: fuzz burst
 
 clean:
 	cargo clean
-	rm -rf $(VENV) $(LINT_VENV)
+	rm -rf $(VENV) $(LINT_VENV) dist

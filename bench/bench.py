@@ -8,7 +8,7 @@ Ours runs as the real release Lambda binaries (`cargo lambda build --release`), 
 server in this script (the same protocol Lambda and `cargo lambda watch` speak). Custodian runs as its Lambda entry
 point `c7n.handler.dispatch_event` (mode cloudtrail) and as `custodian run` (pull mode) for the backfill.
 
-Usage: bench.py --tagger target/lambda/backup-tagger/bootstrap --backfill target/lambda/backup-backfill/bootstrap
+Usage: bench.py --tagger dist/backup-tagger.zip --backfill dist/backup-backfill.zip
                 [--runs 10] [--warm 1000] [--resources 10000] [--out bench/results.json]
 """
 import argparse
@@ -569,7 +569,7 @@ def emulator_noop(n=300):
 def artifact():
     out = {}
     for name in ("backup-tagger", "backup-backfill", "backup-bootstrap"):
-        z = ROOT / "target" / "lambda" / name / "bootstrap.zip"
+        z = ROOT / "dist" / f"{name}.zip"
         if z.exists():
             out[f"{name}_zip_bytes"] = z.stat().st_size
     profile = {}

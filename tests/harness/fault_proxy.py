@@ -22,7 +22,9 @@ Control API (JSON, on the same port, under /__faults__/):
                            all); every: only every k-th matching request (a steady fault rate);
                            fault: throttle | not_found | http500 | http503 | delay | reset | guard (with "key",
                            default superwerker:backup; applies to every matching request, alongside other rules;
-                           service/op/contains narrow it).
+                           service/op/contains narrow it) | deny (IAM refuses the call in the service's shape:
+                           "no identity-based policy allows", or with "scp": true "an explicit deny in a service
+                           control policy" — a blanket denial, whatever the resource's tags).
   DELETE /__faults__/rules?id=X   remove rules with that id (no id: all)
   GET  /__faults__/log?contains=X  the requests seen (service, op, fault, status, t_start, t_end); filtered by substring
 Usage: python fault_proxy.py --port P --upstream http://127.0.0.1:M
@@ -109,6 +111,40 @@ def fault_response(service, op, kind):
         body = json.dumps({"ErrorCode": code, "Message": f"injected {kind}"})
         return status, {"Content-Type": "application/json", "x-amzn-ErrorType": code}, body.encode()
     return 400, {"Content-Type": "text/plain"}, f"injected {kind}".encode()
+
+
+DENIED = {  # service -> (HTTP status, error code) of IAM's refusal in that service's protocol
+    "dynamodb": (400, "AccessDeniedException"),
+    "tagging": (400, "AccessDeniedException"),
+    "ec2": (403, "UnauthorizedOperation"),
+    "rds": (403, "AccessDenied"),
+    "elasticfilesystem": (403, "AccessDeniedException"),
+}
+
+
+def deny_response(service, op, rule):
+    """IAM's refusal of `op`, as AWS words it (IAM user guide, access denied error messages)."""
+    status, code = DENIED.get(service, (403, "AccessDenied"))
+    action = f"{service}:{op}"
+    reason = ("with an explicit deny in a service control policy" if rule.get("scp")
+              else f"because no identity-based policy allows the {action} action")
+    message = (f"User: arn:aws:sts::000000000000:assumed-role/backfill/session is not authorized to perform: "
+               f"{action} on resource: * {reason}")
+    if service in ("dynamodb", "tagging"):
+        prefix = "com.amazonaws.dynamodb.v20120810" if service == "dynamodb" else "com.amazonaws.tagging"
+        body = json.dumps({"__type": f"{prefix}#{code}", "message": message}).encode()
+        ctype = "application/x-amz-json-1.0" if service == "dynamodb" else "application/x-amz-json-1.1"
+        return status, {"Content-Type": ctype}, body
+    if service == "elasticfilesystem":
+        body = json.dumps({"ErrorCode": code, "Message": message}).encode()
+        return status, {"Content-Type": "application/json", "x-amzn-ErrorType": code}, body
+    if service == "ec2":
+        body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>{code}</Code>"
+                f"<Message>{message}</Message></Error></Errors><RequestID>fault-proxy-deny</RequestID></Response>")
+        return status, {"Content-Type": "text/xml"}, body.encode()
+    body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+            f"<RequestId>fault-proxy-deny</RequestId></ErrorResponse>")
+    return status, {"Content-Type": "text/xml"}, body.encode()
 
 
 def take_rule(service, op, text):
@@ -263,6 +299,10 @@ class Handler(BaseHTTPRequestHandler):
         entry["fault"] = fault
         if fault in ("throttle", "not_found"):
             status, headers, payload = fault_response(service, op, fault)
+            entry["status"], entry["t_end"] = status, time.time()
+            return self._send(status, headers, payload)
+        if fault == "deny":
+            status, headers, payload = deny_response(service, op, rule)
             entry["status"], entry["t_end"] = status, time.time()
             return self._send(status, headers, payload)
         if fault in ("http500", "http503"):

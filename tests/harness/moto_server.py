@@ -10,6 +10,9 @@ over every tag of the region, so describing N volumes costs O(N x all tags): 4,0
 (moto 5.2.5, profiled: 61% of the time in `describe_tags`). AWS has no such cost, and it made the emulator, not the
 tools, the subject of the benchmarks. This launcher looks the resource's tags up by id instead; the answer is the same
 list of the same dicts in the same order (`tests/harness/test_moto_server.py` compares both). Nothing else is changed.
+The CloudFormation resource types and StackSets calls moto lacks are taught in teach_cloudformation.py, the AWS
+Backup calls in teach_backup.py, S3's TLS-only bucket policies in teach_s3.py (imported here, so the server has
+them).
 Usage: python moto_server.py -H 127.0.0.1 -p PORT
 """
 import sys
@@ -18,6 +21,10 @@ from moto.ec2.models.core import TaggedEC2Resource
 from moto.ec2.utils import EC2_PREFIX_TO_RESOURCE, get_prefix
 from moto.organizations import models
 from moto.server import main
+
+import teach_backup  # noqa: F401  (backup selections, UpdateBackupPlan)
+import teach_cloudformation  # noqa: F401  (registers the taught types and calls)
+import teach_s3  # noqa: F401  (TLS-only bucket policies, as AWS evaluates them for SDK requests)
 
 BACKUP_POLICY_ARN_FORMAT = "arn:{0}:organizations::{1}:policy/{2}/backup_policy/{3}"
 _original_init = models.FakePolicy.__init__

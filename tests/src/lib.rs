@@ -21,6 +21,17 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Where cargo builds: `CARGO_TARGET_DIR`, `build.target-dir` or `target/`, as `cargo metadata` reports it.
+pub fn target_dir() -> PathBuf {
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .current_dir(root())
+        .output()
+        .expect("cargo metadata runs");
+    let meta: Value = serde_json::from_slice(&out.stdout).expect("cargo metadata answers JSON");
+    PathBuf::from(meta["target_directory"].as_str().expect("target_directory"))
+}
+
 /// A real CloudTrail record from tests/fixtures/cloudtrail.
 pub fn fixture(name: &str) -> Value {
     let path = root().join("tests/fixtures/cloudtrail").join(name);

@@ -158,7 +158,12 @@ async fn account_plan_coverage_and_recovery_point_age_decide_the_verdicts() {
                 )
                 .build()
         });
-    let spec = policy::BackupPlanSpec::new(KEY, "daily", policy::service_role_arn("aws", &s.em.account));
+    let spec = policy::BackupPlanSpec::new(
+        KEY,
+        "daily",
+        policy::service_role_arn("aws", &s.em.account),
+        policy::VAULT_NAME,
+    );
     let get = mock!(aws_sdk_backup::Client::get_backup_selection).then_output(move || {
         GetBackupSelectionOutput::builder()
             .backup_selection(superwerker_backup_bootstrap::account::selection(&spec).unwrap())
@@ -203,7 +208,7 @@ async fn the_organizations_effective_backup_policy_counts_as_coverage_and_unread
     let s = scene().await;
     let region = s.em.region.clone();
     let effective = mock!(aws_sdk_organizations::Client::describe_effective_policy).then_output(move || {
-        let content = policy::backup_policy("aws", KEY, "daily", std::slice::from_ref(&region));
+        let content = policy::backup_policy("aws", KEY, "daily", std::slice::from_ref(&region), policy::VAULT_NAME);
         DescribeEffectivePolicyOutput::builder()
             .effective_policy(EffectivePolicy::builder().policy_content(content.to_string()).build())
             .build()

@@ -402,24 +402,31 @@ async fn with_the_guard_proven_tables_are_tagged_without_a_confirmation_read_eac
     let report = report.unwrap();
     assert!(!report.partial, "{}", report.to_table());
     assert_eq!(report.tagged_resources, to_tag);
-    // Per region: one probe read and one refused probe write; no confirmation read per table.
+    // Per region: the probe (one read, one refused write of the unchanged value) and the control (one read, one
+    // allowed write of a table without the key, which that table needed anyway); no confirmation read per table.
     assert_eq!(
         calls(&report, "DynamoDB.ListTagsOfResource"),
-        2,
+        4,
         "{:?}",
         report.api_calls
     );
-    assert_eq!(calls(&report, "DynamoDB.TagResource"), 2, "{:?}", report.api_calls);
-    let refused = probes
+    assert_eq!(calls(&report, "DynamoDB.TagResource"), 4, "{:?}", report.api_calls);
+    let since_start = |r: &&serde_json::Value| r["t_start"].as_f64().unwrap_or(0.0) >= since;
+    let tag_writes: Vec<&serde_json::Value> = probes
         .iter()
-        .filter(|r| r["t_start"].as_f64().unwrap_or(0.0) >= since)
-        .filter(|r| r["op"] == "TagResource" && r["fault"] == "guard" && r["status"] == 400)
+        .filter(since_start)
+        .filter(|r| r["op"] == "TagResource")
+        .collect();
+    let refused = tag_writes
+        .iter()
+        .filter(|r| r["fault"] == "guard" && r["status"] == 400)
         .count();
     assert_eq!(refused, 2, "{probes:?}");
+    assert_eq!(tag_writes.len(), 4, "{probes:?}");
     assert_eq!(
         calls(&report, "Tagging.TagResources"),
         4,
-        "30 tables per region, 20 per call: {:?}",
+        "29 tables per region after the control, 20 per call: {:?}",
         report.api_calls
     );
     for region in REGIONS {
@@ -434,16 +441,10 @@ async fn with_the_guard_proven_tables_are_tagged_without_a_confirmation_read_eac
     }
 }
 
-// The guard stands in for IAM as in the test above (moto does not evaluate IAM conditions).
-#[tokio::test]
-async fn a_value_set_after_the_scan_is_kept_when_the_guard_refuses_the_write() {
-    let _turn = TURN.lock().await;
-    let em = Emulator::connect().await;
-    em.reset().await.unwrap();
-    let (expected, to_tag) = seed(&em, &[(Kind::Table, Seed::Untagged, 6), (Kind::Table, Seed::Daily, 1)]).await;
-    let victim = to_tag[0].clone();
+/// A backfill through the fault proxy with the guard standing in for IAM (moto evaluates no IAM condition): the
+/// `TagResources` batch carrying `victim` waits 700 ms at the proxy, and meanwhile its owner sets it to `none` by hand.
+async fn backfill_while_the_owner_opts_out(em: &Emulator, victim: &str, opts: BackfillOptions) -> Report {
     let proxy = superwerker_backup_e2e::FaultProxy::from_env();
-    // The batch with the victim waits 700 ms at the proxy; meanwhile its owner opts it out by hand.
     proxy
         .add(serde_json::json!([
             {"id": "guard-late", "fault": "guard"},
@@ -452,15 +453,26 @@ async fn a_value_set_after_the_scan_is_kept_when_the_guard_refuses_the_write() {
         .await
         .unwrap();
     let aws = proxy.aws(3).await;
-    let backfill = tokio::spawn(async move { run(&aws, &options(false), Arc::new(NoProgress)).await });
+    let backfill = tokio::spawn(async move { run(&aws, &opts, Arc::new(NoProgress)).await });
     proxy
-        .wait_for(&victim, "TagResources", std::time::Duration::from_secs(30))
+        .wait_for(victim, "TagResources", std::time::Duration::from_secs(30))
         .await
         .unwrap();
-    em.tag_after_creation(&victim, KEY, "none").await.unwrap();
+    em.tag_after_creation(victim, KEY, "none").await.unwrap();
     let report = backfill.await.unwrap();
     proxy.remove("guard-late").await.unwrap();
-    let report = report.unwrap();
+    report.unwrap()
+}
+
+#[tokio::test]
+async fn a_value_set_after_the_scan_is_kept_when_the_guard_refuses_the_write() {
+    let _turn = TURN.lock().await;
+    let em = Emulator::connect().await;
+    em.reset().await.unwrap();
+    let (expected, to_tag) = seed(&em, &[(Kind::Table, Seed::Untagged, 6), (Kind::Table, Seed::Daily, 1)]).await;
+    // Not the first untagged table in ARN order: the guard probe's control write takes that one (before any batch).
+    let victim = to_tag.iter().rfind(|a| a.contains(REGIONS[0])).unwrap().clone();
+    let report = backfill_while_the_owner_opts_out(&em, &victim, options(false)).await;
 
     assert_eq!(
         em.tag_value(&victim, KEY).await.unwrap().as_deref(),
@@ -481,10 +493,10 @@ async fn a_value_set_after_the_scan_is_kept_when_the_guard_refuses_the_write() {
         "{}",
         report.to_table()
     );
-    // Two probe reads, one re-read of the refused table.
+    // Per region a probe read and a control read; one re-read of the refused table.
     assert_eq!(
         calls(&report, "DynamoDB.ListTagsOfResource"),
-        3,
+        5,
         "{:?}",
         report.api_calls
     );
@@ -591,4 +603,103 @@ async fn the_real_backfill_lambda_answers_manual_and_scheduled_invocations() {
         .unwrap()
         .expect_err("a typo is refused");
     assert!(typo.contains("dryRun"), "{typo}");
+
+    // Each region has its own stack; the role may tag only its own region.
+    let elsewhere = invoke(serde_json::json!({"dryRun": true, "regions": ["us-east-1"]}))
+        .await
+        .unwrap()
+        .expect_err("another region is refused");
+    assert!(
+        elsewhere.contains("own region") && elsewhere.contains("us-east-1"),
+        "{elsewhere}"
+    );
+}
+
+/// IAM refuses every table write (no permission at all, or a policy denying everything): the probe's refusal is no
+/// proof of the guard. The control write tells them apart, and the report says which it found.
+#[tokio::test]
+async fn a_blanket_denial_is_not_taken_for_the_guard() {
+    let _turn = TURN.lock().await;
+    let em = Emulator::connect().await;
+    em.reset().await.unwrap();
+    let region = REGIONS[0];
+    let em = em.in_region(region);
+    let daily = create_many(&em, Kind::Table, Seed::Daily, 1).await;
+    let untagged = create_many(&em, Kind::Table, Seed::Untagged, 1).await;
+    let proxy = superwerker_backup_e2e::FaultProxy::from_env();
+    for (id, scp, expect) in [
+        (
+            "deny-all",
+            false,
+            "blanket denial: the role may not tag a table without the key either",
+        ),
+        (
+            "deny-scp",
+            true,
+            "probe write refused, not by the guard (explicit deny in a service control policy)",
+        ),
+    ] {
+        // tag:TagResources tags with the caller's dynamodb:TagResource permission: denied alike.
+        proxy
+            .add(serde_json::json!([
+                {"id": id, "service": "dynamodb", "op": "TagResource", "fault": "deny", "scp": scp},
+                {"id": id, "service": "tagging", "op": "TagResources", "fault": "deny", "scp": scp}
+            ]))
+            .await
+            .unwrap();
+        let opts = BackfillOptions {
+            regions: vec![region.to_owned()],
+            ..options(false)
+        };
+        let report = run(&proxy.aws(1).await, &opts, Arc::new(NoProgress)).await;
+        proxy.remove(id).await.unwrap();
+        let report = report.unwrap();
+        let check = &report.dynamodb_checks[region];
+        assert!(check.contains(expect), "{id}: {check}");
+        assert!(!check.contains("guard refused"), "{id}: {check}");
+        assert!(
+            report.partial,
+            "{id}: the untagged table could not be tagged: {}",
+            report.to_table()
+        );
+        assert_eq!(em.tag_value(&untagged[0], KEY).await.unwrap(), None, "{id}");
+        assert_eq!(em.tag_value(&daily[0], KEY).await.unwrap().as_deref(), Some("daily"));
+    }
+}
+
+/// The same guard case for a DB instance and an EFS file system (tagged through the Tagging API): the refused write is
+/// read again with the service's own call (`RDS.ListTagsForResource`, `EFS.DescribeFileSystems`), which the deployed
+/// role must be granted — every call the run made is declared in `iam::BACKFILL`.
+#[tokio::test]
+async fn a_value_set_after_the_scan_is_kept_for_databases_and_file_systems_too() {
+    let _turn = TURN.lock().await;
+    for (kind, reread) in [
+        (Kind::Db, "RDS.ListTagsForResource"),
+        (Kind::FileSystem, "EFS.DescribeFileSystems"),
+    ] {
+        let em = Emulator::connect().await;
+        em.reset().await.unwrap();
+        let em = em.in_region(REGIONS[0]);
+        let mut arns = create_many(&em, kind, Seed::Untagged, 2).await;
+        arns.sort();
+        let victim = arns[1].clone();
+        let opts = BackfillOptions {
+            regions: vec![REGIONS[0].to_owned()],
+            ..options(false)
+        };
+        let report = backfill_while_the_owner_opts_out(&em, &victim, opts).await;
+        assert_eq!(
+            em.tag_value(&victim, KEY).await.unwrap().as_deref(),
+            Some("none"),
+            "{kind:?}"
+        );
+        assert!(!report.partial, "{kind:?}: {}", report.to_table());
+        assert!(calls(&report, reread) >= 1, "{kind:?}: {:?}", report.api_calls);
+        let undeclared =
+            superwerker_backup_aws::iam::undeclared(report.api_calls.keys(), superwerker_backup_aws::iam::BACKFILL);
+        assert!(
+            undeclared.is_empty(),
+            "{kind:?}: calls the role is not granted: {undeclared:?}"
+        );
+    }
 }

@@ -72,7 +72,7 @@ fn expected_backup_policy(region: &str) -> Value {
         "regions": {"@@assign": [region]},
         "rules": {"backup-daily": {
             "schedule_expression": {"@@assign": "cron(0 5 ? * * *)"},
-            "target_backup_vault_name": {"@@assign": "Default"},
+            "target_backup_vault_name": {"@@assign": "superwerker-backup"},
             "lifecycle": {"delete_after_days": {"@@assign": "30"}}
         }},
         "selections": {"tags": {"backup-daily": {
@@ -263,6 +263,7 @@ async fn account_scope_creates_the_vault_and_the_plan_in_the_emulator() {
         "superwerker:backup",
         "daily",
         policy::service_role_arn("aws", &em.account),
+        policy::VAULT_NAME,
     );
     let mut report = Report::default();
     superwerker_backup_bootstrap::account::ensure_vault(&client, &em.region, &spec, &mut report)
@@ -293,7 +294,7 @@ async fn account_scope_creates_the_vault_and_the_plan_in_the_emulator() {
     let rule = &plan.rules()[0];
     assert_eq!(rule.rule_name(), "backup-daily");
     assert_eq!(rule.schedule_expression(), Some("cron(0 5 ? * * *)"));
-    assert_eq!(rule.target_backup_vault_name(), "Default");
+    assert_eq!(rule.target_backup_vault_name(), "superwerker-backup");
     assert_eq!(rule.lifecycle().and_then(|l| l.delete_after_days()), Some(30));
 
     let mut again = Report::default();

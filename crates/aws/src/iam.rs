@@ -31,6 +31,8 @@ pub const BACKFILL: &[&str] = &[
     "rds:AddTagsToResource",
     "rds:DescribeDBClusters",
     "rds:DescribeDBInstances",
+    // Read again after the never-overwrite guard refused a write (value_set_meanwhile).
+    "rds:ListTagsForResource",
     "tag:GetResources",
     "tag:TagResources",
 ];

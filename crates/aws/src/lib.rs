@@ -15,6 +15,6 @@ mod store;
 pub mod tagging;
 
 pub use counter::CallCounter;
-pub use error::AdapterError;
+pub use error::{AdapterError, Refusal};
 pub use inventory::{Found, Inventory};
 pub use store::{value_set_meanwhile, Aws, InstanceVolumes, TagStore};

@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use superwerker_backup_aws::{value_set_meanwhile, AdapterError, Aws, Found, Inventory, TagStore};
+use superwerker_backup_aws::{value_set_meanwhile, AdapterError, Aws, Found, Inventory, Refusal, TagStore};
 use superwerker_backup_domain::{decide, ResourceKind, ResourceRef, Tag, TagDecision, TagSettings};
 use thiserror::Error;
 use tokio::sync::{Mutex, Semaphore};
@@ -158,7 +158,7 @@ pub async fn scan(
 
 /// What happened to one write.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Written {
+pub enum Written {
     Tagged,
     /// Refused by the role's guard; re-read: someone set this value after the scan.
     Kept(String),
@@ -193,16 +193,21 @@ async fn scan_then_tag(
                 let _permit = limit.acquire_owned().await;
                 let result = scan_one(&aws, &region, &account, kind, &settings, tag.is_some()).await;
                 let mut outcomes = Vec::new();
-                if let Ok((entries, _)) = &result {
-                    progress.scanned(kind, entries.len() as u64);
+                if let Ok(scanned) = &result {
+                    progress.scanned(kind, scanned.entries.len() as u64);
+                    outcomes.extend(scanned.written.iter().cloned());
                     if let Some((tag, rate)) = &tag {
-                        let todo: Vec<ResourceRef> = entries
+                        let done: Vec<&str> = scanned.written.iter().map(|(arn, _)| arn.as_str()).collect();
+                        let todo: Vec<ResourceRef> = scanned
+                            .entries
                             .iter()
-                            .filter(|p| p.state == State::ToTag)
+                            .filter(|p| p.state == State::ToTag && !done.contains(&p.resource.arn.to_string().as_str()))
                             .map(|p| p.resource.clone())
                             .collect();
                         if !todo.is_empty() {
-                            outcomes = tag_region(&aws, &region, &todo, tag, &settings, rate, progress.as_ref()).await;
+                            outcomes.extend(
+                                tag_region(&aws, &region, &todo, tag, &settings, rate, progress.as_ref()).await,
+                            );
                         }
                     }
                 }
@@ -221,9 +226,9 @@ async fn scan_then_tag(
             joined.map_err(|e| BackfillError::Config(format!("a scan task failed: {e}")))?;
         outcomes.extend(tagged);
         match result {
-            Ok((entries, check)) => {
-                plan.entries.extend(entries);
-                if let Some(check) = check {
+            Ok(scanned) => {
+                plan.entries.extend(scanned.entries);
+                if let Some(check) = scanned.check {
                     plan.dynamodb_checks.insert(region, check);
                 }
             }
@@ -240,6 +245,16 @@ async fn scan_then_tag(
     Ok((plan, outcomes))
 }
 
+/// One (region, kind): its resources and what to do with each.
+#[derive(Default)]
+struct Scanned {
+    entries: Vec<Planned>,
+    /// DynamoDB: how tables the index reports untagged were checked.
+    check: Option<String>,
+    /// DynamoDB: the guard probe's control write, already done.
+    written: Vec<(String, Written)>,
+}
+
 /// One (region, kind): its resources and what to do with each; for DynamoDB also how untagged tables were checked.
 /// `may_probe`: the run writes, so the guard probe (a write of an unchanged value) is allowed.
 async fn scan_one(
@@ -249,7 +264,7 @@ async fn scan_one(
     kind: ResourceKind,
     settings: &TagSettings,
     may_probe: bool,
-) -> Result<(Vec<Planned>, Option<String>), AdapterError> {
+) -> Result<Scanned, AdapterError> {
     let c = aws.clients(region);
     let mut index = None;
     let found: Vec<Found> = match kind {
@@ -270,7 +285,7 @@ async fn scan_one(
         ResourceKind::EfsFileSystem => c.efs.list(region, account).await?,
     };
     if found.is_empty() {
-        return Ok((Vec::new(), None));
+        return Ok(Scanned::default());
     }
     let mut out = Vec::with_capacity(found.len());
     let mut to_confirm = Vec::new();
@@ -291,13 +306,17 @@ async fn scan_one(
         });
     }
     if to_confirm.is_empty() {
-        return Ok((out, None));
+        return Ok(Scanned {
+            entries: out,
+            ..Scanned::default()
+        });
     }
-    let guard = if may_probe {
+    let (guard, written) = if may_probe {
         probe_dynamodb_guard(&c.dynamodb, &out, settings).await
     } else {
-        Guard::NotProven("dry run: no probe write".into())
+        (Guard::NotProven("dry run: no probe write".into()), None)
     };
+    let written: Vec<(String, Written)> = written.into_iter().collect();
     let check = match &guard {
         Guard::Proven => format!(
             "the role's guard refused an overwrite (probe): {} tables tagged without confirmation reads",
@@ -307,13 +326,21 @@ async fn scan_one(
     };
     tracing::info!(region, check = %check, "dynamodb tag checks");
     if guard == Guard::Proven {
-        return Ok((out, Some(check)));
+        return Ok(Scanned {
+            entries: out,
+            check: Some(check),
+            written,
+        });
     }
     // The index may lag (a table tagged `none` a moment ago): each table it reports untagged is confirmed with the
     // service before any write, a few at a time (the SDK's adaptive retry slows down if DynamoDB throttles).
     let sem = Arc::new(Semaphore::new(CONFIRM_CONCURRENCY));
     let mut confirmations = tokio::task::JoinSet::new();
-    for i in to_confirm {
+    let done: Vec<&str> = written.iter().map(|(arn, _)| arn.as_str()).collect();
+    for i in to_confirm
+        .into_iter()
+        .filter(|&i| !done.contains(&out[i].resource.arn.to_string().as_str()))
+    {
         let (dynamodb, resource, sem) = (c.dynamodb.clone(), out[i].resource.clone(), sem.clone());
         confirmations.spawn(async move {
             let _permit = sem.acquire_owned().await;
@@ -336,7 +363,11 @@ async fn scan_one(
             Err(e) => planned.state = State::Failed(e.to_string()),
         }
     }
-    Ok((out, Some(check)))
+    Ok(Scanned {
+        entries: out,
+        check: Some(check),
+        written,
+    })
 }
 
 /// Whether AWS refuses this role's overwrites of DynamoDB tags.
@@ -346,35 +377,77 @@ pub enum Guard {
     NotProven(String),
 }
 
-/// Proves the never-overwrite guard for DynamoDB in one region with two calls: a table the index shows with our
-/// value is read (`ListTagsOfResource`: it has the value) and written the same value (`TagResource`: even where
-/// allowed, nothing changes). `AccessDeniedException` from IAM — not from the table's own resource-based policy —
-/// means the role may not touch a table that has the key, whatever the index says.
+/// Proves the never-overwrite guard for DynamoDB in one region. IAM evaluates the guard's `aws:ResourceTag`
+/// condition on tables only where the account has ABAC for DynamoDB on ("evaluated as if no tags are present"
+/// otherwise, DynamoDB developer guide, abac-enable-ddb), so it is tried, not assumed:
+/// 1. the probe: a table the index shows with our value is read (it has the value) and written the same value
+///    (`TagResource`: even where allowed, nothing changes). Allowed → no guard.
+/// 2. refused by the identity policies ("no identity-based policy allows", as a condition that does not hold reads)
+///    → the control: a table confirmed without the key is written our value, as the backfill would anyway. Allowed
+///    → the refusal was the guard. Refused too → a blanket denial (no permission, or a policy denying all), not a
+///    guard. An explicit deny or a resource policy is never taken for the guard.
+///
+/// Returns the verdict and the control write's outcome (that table's tagging is done).
 pub async fn probe_dynamodb_guard(
     dynamodb: &superwerker_backup_aws::dynamodb::DynamoDb,
     planned: &[Planned],
     settings: &TagSettings,
-) -> Guard {
+) -> (Guard, Option<(String, Written)>) {
+    let not_proven = |why: String| (Guard::NotProven(why), None);
     let Some(probe) = planned.iter().find(|p| p.state == State::Daily) else {
-        return Guard::NotProven(format!(
+        return not_proven(format!(
             "no table with {}={} to probe with",
             settings.key, settings.value
         ));
     };
     match dynamodb.read_tags(&probe.resource).await {
         Ok(tags) if classify(settings, &tags) == State::Daily => {}
-        Ok(_) => return Guard::NotProven("the probe table's tag changed; not probed".into()),
-        Err(e) => return Guard::NotProven(format!("probe read failed: {e}")),
+        Ok(_) => return not_proven("the probe table's tag changed; not probed".into()),
+        Err(e) => return not_proven(format!("probe read failed: {e}")),
     }
     let tag = Tag::new(settings.key.clone(), settings.value.clone());
-    let guard = match dynamodb.add_tag(&probe.resource, &tag).await {
-        Ok(()) => Guard::NotProven("probe write allowed: no guard on this role, or DynamoDB ABAC is off".into()),
-        Err(e) if e.code() == "AccessDeniedException" && !e.to_string().contains("resource-based policy") => {
-            Guard::Proven
+    match dynamodb.add_tag(&probe.resource, &tag).await {
+        Ok(()) => return not_proven("probe write allowed: the role has no guard, or DynamoDB ABAC is off".into()),
+        Err(e) => match e.refusal() {
+            Some(Refusal::NoIdentityPolicyAllows) => {}
+            Some(other) => return not_proven(format!("probe write refused, not by the guard ({other}): {e}")),
+            None => return not_proven(format!("probe write failed: {e}")),
+        },
+    }
+    tracing::info!(resource = %probe.resource.arn, "dynamodb guard probe refused; control write next");
+    let mut control = None;
+    // In ARN order, so that which table serves as the control is predictable.
+    let mut candidates: Vec<&Planned> = planned.iter().filter(|p| p.state == State::ToTag).collect();
+    candidates.sort_by(|a, b| a.resource.arn.cmp(&b.resource.arn));
+    for candidate in candidates {
+        match dynamodb.read_tags(&candidate.resource).await {
+            Ok(tags) if classify(settings, &tags) == State::ToTag => {
+                control = Some(candidate);
+                break;
+            }
+            Ok(_) => continue,
+            Err(e) => return not_proven(format!("control read failed: {e}")),
         }
-        Err(e) => Guard::NotProven(format!("probe write failed otherwise: {e}")),
+    }
+    let Some(control) = control else {
+        return not_proven("probe refused, but no table without the key to tell the guard from a denial".into());
     };
-    tracing::info!(resource = %probe.resource.arn, guard = ?guard, "dynamodb guard probe");
+    let arn = control.resource.arn.to_string();
+    let guard = match dynamodb.add_tag(&control.resource, &tag).await {
+        Ok(()) => (Guard::Proven, Some((arn, Written::Tagged))),
+        Err(e) if e.refusal().is_some() => (
+            Guard::NotProven(format!(
+                "blanket denial: the role may not tag a table without the key either, so the probe's refusal was \
+                 no guard: {e}"
+            )),
+            Some((arn, Written::Failed(e.to_string()))),
+        ),
+        Err(e) => (
+            Guard::NotProven(format!("control write failed: {e}")),
+            Some((arn, Written::Failed(e.to_string()))),
+        ),
+    };
+    tracing::info!(probe = %probe.resource.arn, control = %control.resource.arn, guard = ?guard.0, "dynamodb guard probe");
     guard
 }
 

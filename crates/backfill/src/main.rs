@@ -1,6 +1,7 @@
-//! `backup-backfill` Lambda: a manual invocation `{"dryRun": bool, "regions": [...]}` or the daily EventBridge
-//! Scheduled Event (the sweep that catches anything the event path missed). Answers the report as JSON; a partial
-//! run (some resources failed) fails the invocation so it is seen (Errors metric, retries), after logging the report.
+//! `backup-backfill` Lambda: a manual invocation `{"dryRun": bool}` or the daily EventBridge Scheduled Event (the sweep
+//! that catches anything the event path missed), always for the function's own region: every region has its own
+//! stack, and the role may tag only there. Answers the report as JSON; a partial run (some resources failed) fails
+//! the invocation so it is seen (Errors metric, the dead-letter queue), after logging the report.
 
 use std::sync::Arc;
 
@@ -11,8 +12,6 @@ use superwerker_backup_aws::Aws;
 use superwerker_backup_backfill::{run, BackfillOptions, NoProgress};
 use superwerker_backup_domain::TagSettings;
 
-/// Environment variable: regions the scheduled sweep covers (comma-separated; default the function's region).
-const ENV_SWEEP_REGIONS: &str = "SUPERWERKER_BACKUP_SWEEP_REGIONS";
 /// Environment variable: DynamoDB tables tagged per second at most (default 5, AWS's per-account limit; 0 = no
 /// pause, for emulators).
 const ENV_DYNAMODB_TAGS_PER_SECOND: &str = "SUPERWERKER_BACKUP_DYNAMODB_TAGS_PER_SECOND";
@@ -26,7 +25,7 @@ struct ManualRequest {
     regions: Vec<String>,
 }
 
-fn options(payload: Value, settings: &TagSettings) -> Result<BackfillOptions, String> {
+fn options(payload: Value, settings: &TagSettings, own_region: &str) -> Result<BackfillOptions, String> {
     let mut opts = BackfillOptions {
         settings: settings.clone(),
         ..BackfillOptions::default()
@@ -37,21 +36,19 @@ fn options(payload: Value, settings: &TagSettings) -> Result<BackfillOptions, St
             .parse()
             .map_err(|_| format!("{ENV_DYNAMODB_TAGS_PER_SECOND} must be a number, got {rate:?}"))?;
     }
+    opts.regions = vec![own_region.to_owned()];
     if payload.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event") {
-        opts.regions = std::env::var(ENV_SWEEP_REGIONS)
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .map(str::to_owned)
-            .collect();
         return Ok(opts);
     }
-    let manual: ManualRequest = serde_json::from_value(payload).map_err(|e| {
-        format!("expected a Scheduled Event or {{\"dryRun\": true|false, \"regions\": [\"eu-central-1\", ...]}}: {e}")
-    })?;
+    let manual: ManualRequest = serde_json::from_value(payload)
+        .map_err(|e| format!("expected a Scheduled Event or {{\"dryRun\": true|false}}: {e}"))?;
+    if let Some(other) = manual.regions.iter().find(|r| r.as_str() != own_region) {
+        return Err(format!(
+            "this function sweeps its own region {own_region} only, not {other}: invoke the stack's function in {other} \
+             (or run `superwerker-backup backfill --regions {other}`)"
+        ));
+    }
     opts.dry_run = manual.dry_run;
-    opts.regions = manual.regions;
     Ok(opts)
 }
 
@@ -60,9 +57,13 @@ async fn main() -> Result<(), Error> {
     superwerker_backup_aws::logging::init_lambda_json();
     let aws = Aws::from_env_adaptive().await;
     let settings = TagSettings::from_lookup(|name| std::env::var(name).ok())?;
-    let (aws, settings) = (&aws, &settings);
+    let region = aws
+        .region()
+        .ok_or("no AWS region configured (AWS_REGION is set by Lambda; set it when running elsewhere)")?
+        .to_owned();
+    let (aws, settings, region) = (&aws, &settings, &region);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let opts = options(event.payload, settings).map_err(|e| Diagnostic {
+        let opts = options(event.payload, settings, region).map_err(|e| Diagnostic {
             error_type: "BadRequest".into(),
             error_message: e,
         })?;

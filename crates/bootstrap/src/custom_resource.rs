@@ -52,6 +52,8 @@ pub struct Properties {
     pub enforced_for: Vec<String>,
     #[serde(default, rename = "BackupRoleArn")]
     pub role_arn: Option<String>,
+    #[serde(default)]
+    pub vault_name: Option<String>,
 }
 
 fn list_or_csv<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -88,6 +90,9 @@ impl Properties {
             opts.enforced_for = self.enforced_for.clone();
         }
         opts.role_arn = self.role_arn.clone().filter(|r| !r.is_empty());
+        if let Some(vault) = self.vault_name.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            opts.vault = vault.to_owned();
+        }
         Ok(opts)
     }
 }

@@ -74,6 +74,8 @@ pub struct BootstrapOptions {
     pub enforced_for: Vec<String>,
     /// The backup service role for account scope; default `service-role/AWSBackupDefaultServiceRole` of the account.
     pub role_arn: Option<String>,
+    /// The vault the plan or policy writes to (the per-account stack creates it; default `superwerker-backup`).
+    pub vault: String,
     pub settings: TagSettings,
 }
 
@@ -85,6 +87,7 @@ impl Default for BootstrapOptions {
             regions: Vec::new(),
             enforced_for: policy::DEFAULT_ENFORCED_FOR.iter().map(|s| s.to_string()).collect(),
             role_arn: None,
+            vault: policy::VAULT_NAME.to_owned(),
             settings: TagSettings::default(),
         }
     }
@@ -149,7 +152,7 @@ fn plan_spec(ctx: &Context, opts: &BootstrapOptions) -> BackupPlanSpec {
         .role_arn
         .clone()
         .unwrap_or_else(|| policy::service_role_arn(ctx.partition, &ctx.account));
-    BackupPlanSpec::new(&opts.settings.key, &opts.settings.value, role)
+    BackupPlanSpec::new(&opts.settings.key, &opts.settings.value, role, &opts.vault)
 }
 
 /// Creates or updates everything; a second run changes nothing. In dry-run nothing is written.
@@ -175,7 +178,13 @@ pub async fn run(aws: &Aws, opts: &BootstrapOptions) -> Result<Report, Bootstrap
     match ctx.scope {
         BackupScope::Organization => {
             let org = ctx.organization.as_ref().expect("checked in context()");
-            let content = policy::backup_policy(ctx.partition, &opts.settings.key, &opts.settings.value, &ctx.regions);
+            let content = policy::backup_policy(
+                ctx.partition,
+                &opts.settings.key,
+                &opts.settings.value,
+                &ctx.regions,
+                &opts.vault,
+            );
             organization::ensure_policy(&org_client, org, PolicyType::BackupPolicy, &content, &mut report).await?;
         }
         BackupScope::Account => {

@@ -16,7 +16,12 @@ use superwerker_backup_bootstrap::{ChangeKind, Report};
 use superwerker_backup_domain::policy::{service_role_arn, BackupPlanSpec};
 
 fn spec() -> BackupPlanSpec {
-    BackupPlanSpec::new("superwerker:backup", "daily", service_role_arn("aws", "123456789012"))
+    BackupPlanSpec::new(
+        "superwerker:backup",
+        "daily",
+        service_role_arn("aws", "123456789012"),
+        "superwerker-backup",
+    )
 }
 
 fn list_with(selection_id: Option<&'static str>) -> aws_smithy_mocks::Rule {

@@ -51,6 +51,10 @@ enum Command {
         /// Backup service role for --backup-scope account (default: the account's service-role/AWSBackupDefaultServiceRole).
         #[arg(long)]
         role_arn: Option<String>,
+        /// The vault the plan or policy writes to; the per-account stack creates it (infra/template.yaml,
+        /// BackupVaultName).
+        #[arg(long, default_value = superwerker_backup_domain::policy::VAULT_NAME)]
+        vault_name: String,
         /// Remove what bootstrap created (policies, or plan and selections) instead.
         #[arg(long)]
         remove: bool,
@@ -160,6 +164,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             regions,
             enforced_for,
             role_arn,
+            vault_name,
             remove,
             output,
         } => {
@@ -168,6 +173,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 dry_run,
                 regions,
                 role_arn,
+                vault: vault_name,
                 settings,
                 ..BootstrapOptions::default()
             };

@@ -74,6 +74,10 @@ pub enum SkipReason {
     TaggedAtCreation { value: String },
     /// A launch call that started no instance now (an EC2 Fleet of type `maintain` or `request` launches later).
     NoInstances,
+    /// CloudTrail truncated the record's `field` ("If a field is truncated, omitted is present with a value of
+    /// true", CloudTrail user guide, record contents) and what it kept does not name the created resources. Not a
+    /// malformed event: the daily sweep finds the resources.
+    Truncated { field: String },
 }
 
 impl std::fmt::Display for SkipReason {
@@ -86,6 +90,11 @@ impl std::fmt::Display for SkipReason {
             SkipReason::NoInstances => write!(
                 f,
                 "the call launched no instance (fleets that launch later are covered by their own launches and the sweep)"
+            ),
+            SkipReason::Truncated { field } => write!(
+                f,
+                "CloudTrail truncated {field} (omitted: true), so the record does not name every created resource; \
+                 the daily sweep tags them"
             ),
         }
     }
@@ -313,8 +322,16 @@ pub fn classify(input: &EventInput<'_>, scope: &EventScope, key: &str) -> Result
 
     if let Some(at) = event.instances {
         scope.check(event, &account, region)?;
+        // A truncated launch response may list only some of the instances: all of them are left to the sweep.
+        if let Some(field) = truncated(detail, "responseElements") {
+            return Ok(Classification::Skip {
+                event,
+                resource: None,
+                reason: SkipReason::Truncated { field },
+            });
+        }
         let instances = launched_instances(event, at, detail, region, &account)?;
-        let tags = request_tags(event, detail)?;
+        let tags = known_request_tags(event, detail)?;
         if let Some(value) = value_of(&tags, key) {
             return Ok(Classification::Skip {
                 event,
@@ -334,10 +351,22 @@ pub fn classify(input: &EventInput<'_>, scope: &EventScope, key: &str) -> Result
         return Ok(Classification::CheckInstanceVolumes { event, instances });
     }
 
-    let resource = identify(event, detail, region, &account)?;
+    let resource = match identify(event, detail, region, &account) {
+        Ok(resource) => resource,
+        Err(e) => match truncated(detail, "responseElements").or_else(|| truncated(detail, "requestParameters")) {
+            Some(field) => {
+                return Ok(Classification::Skip {
+                    event,
+                    resource: None,
+                    reason: SkipReason::Truncated { field },
+                })
+            }
+            None => return Err(e),
+        },
+    };
     scope.check(event, &resource.arn.account, &resource.arn.region)?;
 
-    let tags = request_tags(event, detail)?;
+    let tags = known_request_tags(event, detail)?;
     if let Some(value) = value_of(&tags, key) {
         return Ok(Classification::Skip {
             event,
@@ -348,6 +377,22 @@ pub fn classify(input: &EventInput<'_>, scope: &EventScope, key: &str) -> Result
         });
     }
     Ok(Classification::Check { event, resource })
+}
+
+/// `field` if CloudTrail marked it truncated. The user guide says only that `omitted` "is present with a value of
+/// true"; it is looked for inside the field and at the record's top level.
+fn truncated(detail: &Value, field: &str) -> Option<String> {
+    let marked = |v: Option<&Value>| v.and_then(|o| o.get("omitted")).and_then(Value::as_bool) == Some(true);
+    (marked(detail.get(field)) || marked(Some(detail))).then(|| field.to_owned())
+}
+
+/// The request tags where the request is complete; none when CloudTrail truncated `requestParameters` (the
+/// resource's tags are then read from the service, which is always safe).
+fn known_request_tags(event: &'static HandledEvent, detail: &Value) -> Result<Vec<Tag>, EventError> {
+    if truncated(detail, "requestParameters").is_some() {
+        return Ok(Vec::new());
+    }
+    request_tags(event, detail)
 }
 
 /// At most 200 characters of an input value, for error messages (an event may be 256 KiB).

@@ -16,8 +16,11 @@ pub const SCHEDULE_EXPRESSION: &str = "cron(0 5 ? * * *)";
 pub const SCHEDULE_TIMEZONE: &str = "UTC";
 /// Recovery points are kept 30 days.
 pub const RETENTION_DAYS: i64 = 30;
-/// The vault AWS Backup uses by default.
-pub const VAULT_NAME: &str = "Default";
+/// The vault the plan and the policy write to. Not AWS's `Default`: AWS creates no default vault for accounts set up
+/// through the API or CloudFormation (AWS Backup developer guide, create-a-vault), so the per-account stack creates
+/// this one in every account and region (infra/template.yaml, BackupVaultName), and a dedicated name never collides
+/// with a `Default` someone's console visit created. A deviation from superwerker's document, which names `Default`.
+pub const VAULT_NAME: &str = "superwerker-backup";
 /// The backup service role, created by infra/ where absent (path `service-role/`).
 pub const SERVICE_ROLE_NAME: &str = "AWSBackupDefaultServiceRole";
 /// The value that opts a resource out.
@@ -64,8 +67,9 @@ pub fn service_role_arn(partition: &str, account: &str) -> String {
 }
 
 /// The Organizations backup policy: plan `superwerker-backup`, rule `backup-daily` at 05:00 UTC, 30 days, vault
-/// `Default`, selecting resources tagged `key` = `daily_value`, in `regions`.
-pub fn backup_policy(partition: &str, key: &str, daily_value: &str, regions: &[String]) -> Value {
+/// `vault` (it must exist in every account and region the policy applies to), selecting resources tagged `key` =
+/// `daily_value`, in `regions`.
+pub fn backup_policy(partition: &str, key: &str, daily_value: &str, regions: &[String], vault: &str) -> Value {
     json!({
         "plans": {
             POLICY_NAME: {
@@ -73,7 +77,7 @@ pub fn backup_policy(partition: &str, key: &str, daily_value: &str, regions: &[S
                 "rules": {
                     RULE_NAME: {
                         "schedule_expression": {"@@assign": SCHEDULE_EXPRESSION},
-                        "target_backup_vault_name": {"@@assign": VAULT_NAME},
+                        "target_backup_vault_name": {"@@assign": vault},
                         "lifecycle": {"delete_after_days": {"@@assign": RETENTION_DAYS.to_string()}}
                     }
                 },
@@ -107,14 +111,14 @@ pub struct BackupPlanSpec {
 }
 
 impl BackupPlanSpec {
-    pub fn new(key: &str, daily_value: &str, role_arn: String) -> Self {
+    pub fn new(key: &str, daily_value: &str, role_arn: String, vault: &str) -> Self {
         BackupPlanSpec {
             plan_name: POLICY_NAME.into(),
             rule_name: RULE_NAME.into(),
             schedule: SCHEDULE_EXPRESSION.into(),
             timezone: SCHEDULE_TIMEZONE.into(),
             delete_after_days: RETENTION_DAYS,
-            vault: VAULT_NAME.into(),
+            vault: vault.into(),
             selection_name: RULE_NAME.into(),
             tag_key: key.into(),
             tag_value: daily_value.into(),
@@ -180,13 +184,22 @@ mod tests {
 
     #[test]
     fn backup_policy_shape() {
-        let p = backup_policy("aws-cn", "superwerker:backup", "daily", &strings(&["cn-north-1"]));
+        let p = backup_policy(
+            "aws-cn",
+            "superwerker:backup",
+            "daily",
+            &strings(&["cn-north-1"]),
+            VAULT_NAME,
+        );
         let plan = &p["plans"]["superwerker-backup"];
         assert_eq!(plan["regions"]["@@assign"], json!(["cn-north-1"]));
         let rule = &plan["rules"]["backup-daily"];
         assert_eq!(rule["schedule_expression"]["@@assign"], json!("cron(0 5 ? * * *)"));
         assert_eq!(rule["lifecycle"]["delete_after_days"]["@@assign"], json!("30"));
-        assert_eq!(rule["target_backup_vault_name"]["@@assign"], json!("Default"));
+        assert_eq!(
+            rule["target_backup_vault_name"]["@@assign"],
+            json!("superwerker-backup")
+        );
         let sel = &plan["selections"]["tags"]["backup-daily"];
         assert_eq!(
             sel["iam_role_arn"]["@@assign"],

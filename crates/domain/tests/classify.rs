@@ -684,3 +684,58 @@ fn efs_request_tags_and_arn_checks() {
         Ok(Classification::Ignored { .. })
     ));
 }
+
+/// CloudTrail truncates an oversized field and marks it `"omitted": true` (CloudTrail user guide, record contents;
+/// where the marker sits is not documented, so both places are tried). A truncated record is not malformed.
+#[test]
+fn truncated_records_are_skipped_for_the_sweep_not_failed() {
+    let mut launch = fixture("run-instances.panther.json");
+    launch["responseElements"] = json!({"omitted": true});
+    match run(&envelope(launch.clone()), &own_scope(&launch)) {
+        Ok(Classification::Skip {
+            reason: SkipReason::Truncated { field },
+            resource: None,
+            ..
+        }) => assert_eq!(field, "responseElements"),
+        other => panic!("{other:?}"),
+    }
+    // Even a launch whose truncated response still lists some instances: the rest may be missing.
+    let mut partial = fixture("run-instances.panther.json");
+    partial["responseElements"]["omitted"] = json!(true);
+    assert!(matches!(
+        run(&envelope(partial.clone()), &own_scope(&partial)),
+        Ok(Classification::Skip {
+            reason: SkipReason::Truncated { .. },
+            ..
+        })
+    ));
+    // A volume whose response was cut before the id; the marker at the record's top level.
+    let mut volume = fixture("create-volume.awsdocs-kms.json");
+    volume["responseElements"] = Value::Null;
+    volume["omitted"] = json!(true);
+    assert!(matches!(
+        run(&envelope(volume.clone()), &own_scope(&volume)),
+        Ok(Classification::Skip {
+            reason: SkipReason::Truncated { .. },
+            ..
+        })
+    ));
+    // Without the marker the same record is malformed, and fails loudly.
+    volume.as_object_mut().unwrap().remove("omitted");
+    assert!(matches!(
+        run(&envelope(volume.clone()), &own_scope(&volume)),
+        Err(EventError::Missing { .. })
+    ));
+}
+
+#[test]
+fn truncated_request_tags_are_not_trusted_and_the_resource_is_checked() {
+    // The identity survives in the response; the request (and its tags) was truncated: our key may have been set
+    // there, so the resource's tags are read instead of assuming anything.
+    let mut d = fixture("create-table.awsdocs.json");
+    d["requestParameters"] = json!({"omitted": true, "tags": [{"key": KEY, "value": "none"}]});
+    assert!(matches!(
+        run(&envelope(d.clone()), &own_scope(&d)),
+        Ok(Classification::Check { .. })
+    ));
+}

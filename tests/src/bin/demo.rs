@@ -46,7 +46,7 @@ async fn main() -> Result<()> {
         "\n0. Bootstrap in the organization's management account: tag policy + daily 05:00 UTC / 30-day backup policy."
     );
     em.create_organization().await?;
-    let cli = superwerker_backup_e2e::root().join("target/debug/superwerker-backup");
+    let cli = superwerker_backup_e2e::target_dir().join("debug/superwerker-backup");
     for run in ["first run", "second run (idempotent)"] {
         println!("\n   $ superwerker-backup bootstrap        # {run}");
         let out = std::process::Command::new(&cli).arg("bootstrap").output()?;

@@ -1,0 +1,126 @@
+"""`make deploy-organization`: the per-account template as a service-managed StackSet with automatic deployment to
+the chosen OUs and regions (accounts that join those OUs later get it too), plus the management account's own stack.
+
+Service-managed StackSets never deploy to the management account, hence its own stack (stacks.py). A delegated
+StackSets administrator calls with CallAs=DELEGATED_ADMIN (CloudFormation API reference, CreateStackSet, CallAs); it
+cannot deploy the management account's stack, which the management account then deploys with `make deploy`.
+"""
+import time
+
+from botocore.exceptions import ClientError
+
+from common import DeployError, client, error_code, load_manifest, say
+from stacks import CAPABILITIES, check_artifacts, deploy_stack, stack_parameters, template_url
+
+PREFERENCES = {"RegionConcurrencyType": "PARALLEL", "FailureTolerancePercentage": 10, "MaxConcurrentPercentage": 25}
+DONE = ("SUCCEEDED", "FAILED", "STOPPED")
+
+
+def ensure_trusted_access(cfn, call_as):
+    """Trusted access between StackSets and Organizations must be on before a service-managed StackSet exists
+    (CloudFormation API reference, ActivateOrganizationsAccess / DescribeOrganizationsAccess)."""
+    status = cfn.describe_organizations_access(CallAs=call_as)["Status"]
+    if status == "ENABLED":
+        return "on"
+    if call_as != "SELF":
+        raise DeployError("trusted access for StackSets is off: the management account must activate it "
+                          "(CloudFormation console, StackSets, or `aws cloudformation activate-organizations-access`)")
+    cfn.activate_organizations_access()
+    return "activated"
+
+
+def accounts_in(org, parent):
+    """Active accounts below `parent` (an OU or root id), at any depth: StackSets deploy to nested OUs too."""
+    found = set()
+    for page in org.get_paginator("list_accounts_for_parent").paginate(ParentId=parent):
+        found |= {a["Id"] for a in page["Accounts"] if a.get("Status", "ACTIVE") == "ACTIVE"}
+    for page in org.get_paginator("list_organizational_units_for_parent").paginate(ParentId=parent):
+        for ou in page["OrganizationalUnits"]:
+            found |= accounts_in(org, ou["Id"])
+    return found
+
+
+def wait_operation(cfn, name, operation_id, call_as):
+    while True:
+        op = cfn.describe_stack_set_operation(StackSetName=name, OperationId=operation_id, CallAs=call_as)
+        status = op["StackSetOperation"]["Status"]
+        if status in DONE:
+            break
+        time.sleep(5)
+    if status != "SUCCEEDED":
+        results = cfn.list_stack_set_operation_results(StackSetName=name, OperationId=operation_id, CallAs=call_as)
+        lines = [f"  {r['Account']} {r['Region']}: {r.get('Status')} {r.get('StatusReason', '')}"
+                 for r in results.get("Summaries", []) if r.get("Status") != "SUCCEEDED"]
+        raise DeployError(f"StackSet {name} operation {operation_id} {status}\n" + "\n".join(lines))
+
+
+def ensure_stack_set(cfn, name, url, body, params, call_as):
+    listed = [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(params.items())]
+    try:
+        current = cfn.describe_stack_set(StackSetName=name, CallAs=call_as)["StackSet"]
+    except ClientError as e:
+        if error_code(e) != "StackSetNotFoundException":
+            raise
+        current = None
+    if current is None:
+        cfn.create_stack_set(
+            StackSetName=name,
+            Description="superwerker-backup per-account stack (tagger, sweep, vault, backup service role)",
+            TemplateURL=url,
+            Parameters=listed,
+            Capabilities=CAPABILITIES,
+            PermissionModel="SERVICE_MANAGED",
+            AutoDeployment={"Enabled": True, "RetainStacksOnAccountRemoval": False},
+            ManagedExecution={"Active": True},
+            CallAs=call_as,
+        )
+        return "created"
+    values = {p["ParameterKey"]: p.get("ParameterValue") for p in current.get("Parameters", [])}
+    if (current.get("TemplateBody") or "").strip() == body.strip() and all(values.get(k) == v for k, v in params.items()):
+        return "up to date"
+    op = cfn.update_stack_set(
+        StackSetName=name, TemplateURL=url, Parameters=listed, Capabilities=CAPABILITIES,
+        OperationPreferences=PREFERENCES, CallAs=call_as,
+    )
+    wait_operation(cfn, name, op["OperationId"], call_as)
+    return "updated"
+
+
+def ensure_instances(cfn, org, name, ou_ids, regions, call_as):
+    """Stack instances for every account of the OUs in every region; only the missing regions are requested."""
+    expected = set()
+    for ou in ou_ids:
+        expected |= accounts_in(org, ou)
+    existing = set()
+    for page in cfn.get_paginator("list_stack_instances").paginate(StackSetName=name, CallAs=call_as):
+        existing |= {(s["Account"], s["Region"]) for s in page["Summaries"]}
+    missing = [r for r in regions if any((a, r) not in existing for a in expected)]
+    if not missing:
+        return f"{len(expected)} accounts x {len(regions)} regions, all present"
+    op = cfn.create_stack_instances(
+        StackSetName=name, DeploymentTargets={"OrganizationalUnitIds": ou_ids}, Regions=missing,
+        OperationPreferences=PREFERENCES, CallAs=call_as,
+    )
+    wait_operation(cfn, name, op["OperationId"], call_as)
+    return f"{len(expected)} accounts x {len(regions)} regions; created in {', '.join(missing)}"
+
+
+def deploy_organization(dist, prefix, regions, ou_ids, stack_set_name, stack_name, call_as, options, bootstrap):
+    manifest = load_manifest(dist)
+    home = regions[0]
+    for region in regions:
+        check_artifacts(prefix, region, manifest)
+    cfn = client("cloudformation", home)
+    org = client("organizations", home)
+    say(f"trusted access for StackSets: {ensure_trusted_access(cfn, call_as)}")
+    params = stack_parameters(manifest, prefix, home, dict(options, DeployBootstrap="false"))
+    body = (dist / manifest["templates"]["template.yaml"]["file"]).read_text()
+    url = template_url(prefix, home, manifest)
+    say(f"StackSet {stack_set_name}: {ensure_stack_set(cfn, stack_set_name, url, body, params, call_as)}")
+    say(f"StackSet {stack_set_name} instances: {ensure_instances(cfn, org, stack_set_name, ou_ids, regions, call_as)}")
+    if call_as != "SELF":
+        say("the management account's own stack: deploy it with management-account credentials (`make deploy`)")
+        return
+    for region in regions:
+        own = stack_parameters(manifest, prefix, home, dict(options, DeployBootstrap=bootstrap))
+        say(f"{region}: management account stack {stack_name} {deploy_stack(dist, manifest, prefix, region, stack_name, own)}")

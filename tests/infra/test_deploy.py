@@ -1,0 +1,393 @@
+"""The documented deploy, run as a platform engineer runs it, against the emulator.
+
+Run by `make test` inside tests/harness/with-emulator.sh (moto with the launcher's additions; AWS_ENDPOINT_URL set),
+after `make package` built dist/. Each test drives the real Make targets (`make publish`, `make deploy`,
+`make deploy-organization`), which run infra/deploy through the standard AWS chain, and then reads what exists through
+the services' own APIs, in every account and region:
+
+- Organization rollout: an organization of the management account and four members in two OUs and the root; the
+  StackSet targets the two OUs in two regions. moto follows one level of child OUs and deploys a root target into the
+  management account too (AWS does not), so OUs are targeted, one level deep. moto hides service-managed instance
+  stacks from ListStacks in the member account: instances are read with ListStackInstances, and the resources
+  themselves with credentials of each member account (STS AssumeRole, which moto maps to that account).
+- moto does not check that Lambda code comes from a bucket in the function's own region (AWS does: Lambda API
+  reference, FunctionCode.S3Bucket), so `make publish PUBLISH_ARGS=--mark-region` makes each region's zips differ
+  (a region.txt inside) and each function's CodeSha256 shows which bucket its code came from.
+- Single account: `make deploy` with nothing but a region in the environment; a second run changes nothing.
+"""
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import unittest
+import urllib.request
+import uuid
+from pathlib import Path
+
+import boto3
+from cfnlint.decode import cfn_yaml, decode
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "infra" / "deploy"))
+sys.path.insert(0, str(ROOT / "tests" / "harness"))
+
+from publish import region_marked  # noqa: E402
+
+README = ROOT / "README.md"
+MANAGEMENT = "123456789012"
+TAGGER_RULES = {"dynamodb", "ec2", "efs", "rds"}
+VAULT = "superwerker-backup"
+SERVICE_ROLE = "AWSBackupDefaultServiceRole"
+# Types our template uses that the emulator's CloudFormation leaves untaught, and why.
+UNTAUGHT = {
+    "Custom::SuperwerkerBackupBootstrap": "a custom resource runs its Lambda, which moto runs only in Docker (absent "
+    "here); the bootstrap's custom-resource Lambda is tested under cargo lambda watch "
+    "(tests/tests/bootstrap_custom_resource.rs) and these deploys use BOOTSTRAP=false",
+}
+
+
+def endpoint():
+    url = os.environ.get("AWS_ENDPOINT_URL", "")
+    if not url.startswith("http://127.0.0.1:"):
+        raise AssertionError("run through make test: the deploy tests need the local emulator")
+    return url
+
+
+def reset_emulator():
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint()}/moto-api/reset", method="POST"), timeout=30).read()
+
+
+def make(*args, env=None):
+    """Runs a Make target as a person would; fails the test with its output when it fails. Returns stdout."""
+    done = subprocess.run(
+        ["make", "--no-print-directory", "-C", str(ROOT), *args],
+        env=env or dict(os.environ), capture_output=True, text=True, timeout=1200,
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"make {' '.join(args)} exited {done.returncode}\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def in_account(account):
+    """A boto3 session with credentials of `account` (STS AssumeRole; moto maps the role's account)."""
+    if account == MANAGEMENT:
+        return boto3.session.Session()
+    creds = boto3.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="deploy-test"
+    )["Credentials"]
+    return boto3.session.Session(
+        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+
+
+def code_sha256(data):
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def readme_steps(heading):
+    """The commands of the first sh block under `heading` in the README's Deploy section, as written."""
+    text = README.read_text()
+    section = text[text.index("## Deploy\n"):]
+    section = section[: section.index("\n## ", 5)]
+    part = section[section.index(heading):]
+    start = part.index("```sh\n") + len("```sh\n")
+    block = part[start : part.index("```", start)]
+    return [line for line in block.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def run_step(command, env=None):
+    """One README command, run by bash in the repository as a person would paste it. Returns stdout."""
+    done = subprocess.run(["bash", "-c", command], cwd=ROOT, env=env or dict(os.environ), capture_output=True,
+                          text=True, timeout=1200)
+    if done.returncode != 0:
+        raise AssertionError(f"README step failed ({done.returncode}): {command}\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def setting(commands, name):
+    """The value a README command gives a Make variable, e.g. REGIONS."""
+    for command in commands:
+        for word in command.split():
+            if word.startswith(name + "="):
+                return word.split("=", 1)[1]
+    raise AssertionError(f"no {name}= in the README steps")
+
+
+ORG_STEPS = readme_steps("### Steps: the whole organization")
+REGIONS = setting(ORG_STEPS, "REGIONS").split(",")
+PREFIX = setting(ORG_STEPS, "ARTIFACT_BUCKET_PREFIX")
+
+
+def template():
+    doc, matches = decode(str(ROOT / "infra" / "template.yaml"))
+    assert not matches, matches
+    return doc
+
+
+class OrganizationRolloutTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        endpoint()
+        reset_emulator()
+        org = boto3.client("organizations")
+        org.create_organization(FeatureSet="ALL")
+        root = org.list_roots()["Roots"][0]["Id"]
+
+        def ou(name):
+            return org.create_organizational_unit(ParentId=root, Name=name)["OrganizationalUnit"]["Id"]
+
+        def account(name, parent):
+            acct = org.create_account(Email=f"{name}@example.com", AccountName=name)["CreateAccountStatus"]["AccountId"]
+            if parent != root:
+                org.move_account(AccountId=acct, SourceParentId=root, DestinationParentId=parent)
+            return acct
+
+        cls.workloads, cls.sandbox = ou("workloads"), ou("sandbox")
+        cls.members = [account("prod", cls.workloads), account("staging", cls.workloads), account("play", cls.sandbox)]
+        cls.outside = account("outside", root)
+        cls.outputs = [run_step(cls.as_here(command)) for command in ORG_STEPS]
+        cls.cfn = boto3.client("cloudformation", region_name=REGIONS[0])
+
+    @classmethod
+    def as_here(cls, command):
+        """A README command with this emulator's OU ids; publish marks each region's zips (see the module doc)."""
+        words = [f"OU_IDS={cls.workloads},{cls.sandbox}" if w.startswith("OU_IDS=") else w for w in command.split()]
+        if words[:2] == ["make", "publish"]:
+            words.append("PUBLISH_ARGS=--mark-region")
+        return " ".join(words)
+
+    def test_the_readme_steps_bootstrapped_the_organization_and_showed_the_backfill(self):
+        org = boto3.client("organizations")
+        for kind in ("TAG_POLICY", "BACKUP_POLICY"):
+            (policy,) = org.list_policies(Filter=kind)["Policies"]
+            content = json.loads(org.describe_policy(PolicyId=policy["Id"])["Policy"]["Content"])
+            if kind == "BACKUP_POLICY":
+                plan = content["plans"]["superwerker-backup"]
+                self.assertEqual(plan["regions"]["@@assign"], REGIONS)
+                self.assertEqual(plan["rules"]["backup-daily"]["target_backup_vault_name"]["@@assign"], VAULT,
+                                 "the vault the stacks create")
+        self.assertIn("backfill: dry run, nothing was written", self.outputs[-1])
+
+    def test_the_stack_set_is_service_managed_plain_cloudformation(self):
+        stack_set = self.cfn.describe_stack_set(StackSetName="superwerker-backup")["StackSet"]
+        self.assertEqual(stack_set["PermissionModel"], "SERVICE_MANAGED")
+        self.assertNotIn("Transform", cfn_yaml.loads(stack_set["TemplateBody"]))
+        self.assertEqual(stack_set["TemplateBody"], (ROOT / "dist" / "template.yaml").read_text())
+        params = {p["ParameterKey"]: p["ParameterValue"] for p in stack_set["Parameters"]}
+        self.assertEqual(params["DeployBootstrap"], "false", "the bootstrap runs only in the management account")
+        self.assertEqual(params["HomeRegion"], REGIONS[0])
+        self.assertEqual(self.cfn.describe_organizations_access()["Status"], "ENABLED")
+
+    def test_an_instance_in_every_member_account_and_region_and_nowhere_else(self):
+        pages = self.cfn.get_paginator("list_stack_instances").paginate(StackSetName="superwerker-backup")
+        instances = {(s["Account"], s["Region"]) for page in pages for s in page["Summaries"]}
+        self.assertEqual(instances, {(a, r) for a in self.members for r in REGIONS})
+
+    def test_every_member_region_has_its_functions_code_from_its_own_bucket(self):
+        manifest = json.loads((ROOT / "dist" / "manifest.json").read_text())
+        expected = {
+            (name, region): code_sha256(region_marked(ROOT / "dist" / entry["file"], region))
+            for name, entry in manifest["artifacts"].items()
+            for region in REGIONS
+        }
+        self.assertNotEqual(expected[("backup-tagger", REGIONS[0])], expected[("backup-tagger", REGIONS[1])])
+        for account in self.members:
+            for region in REGIONS:
+                lam = in_account(account).client("lambda", region_name=region)
+                for function, artifact in (("tagger", "backup-tagger"), ("backfill", "backup-backfill")):
+                    config = lam.get_function(FunctionName=f"superwerker-backup-{function}")["Configuration"]
+                    self.assertEqual(config["CodeSha256"], expected[(artifact, region)], f"{account} {region} {function}")
+                names = {f["FunctionName"] for f in lam.list_functions()["Functions"]}
+                self.assertNotIn("superwerker-backup-bootstrap", names, "no bootstrap in member accounts")
+
+    def test_every_member_region_has_the_rules_with_the_dead_letter_queue_and_the_retry_settings(self):
+        for account in self.members:
+            for region in REGIONS:
+                session = in_account(account)
+                events = session.client("events", region_name=region)
+                sqs = session.client("sqs", region_name=region)
+                lam = session.client("lambda", region_name=region)
+                (queue_url,) = sqs.list_queues()["QueueUrls"]
+                queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+                    "QueueArn"
+                ]
+                rules = {r["Name"]: r for r in events.list_rules(NamePrefix="superwerker-backup-")["Rules"]}
+                self.assertEqual(set(rules), {f"superwerker-backup-{n}" for n in TAGGER_RULES | {"sweep"}})
+                for name, rule in rules.items():
+                    (target,) = events.list_targets_by_rule(Rule=name)["Targets"]
+                    function = "backfill" if name.endswith("-sweep") else "tagger"
+                    self.assertTrue(target["Arn"].endswith(f":function:superwerker-backup-{function}"), target)
+                    self.assertEqual(target["DeadLetterConfig"]["Arn"], queue_arn, f"{account} {region} {name}")
+                policy = json.loads(sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["Policy"])[
+                    "Attributes"]["Policy"])
+                sources = policy["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"]
+                self.assertEqual(sorted(sources), sorted(r["Arn"] for r in rules.values()))
+                retries = {
+                    f: lam.get_function_event_invoke_config(FunctionName=f"superwerker-backup-{f}")
+                    for f in ("tagger", "backfill")
+                }
+                self.assertEqual(retries["tagger"]["MaximumRetryAttempts"], 2)
+                self.assertEqual(retries["backfill"]["MaximumRetryAttempts"], 0)
+                for r in retries.values():
+                    self.assertEqual(r["DestinationConfig"]["OnFailure"]["Destination"], queue_arn)
+
+    def test_every_member_region_has_the_vault_and_every_member_the_backup_role(self):
+        for account in self.members:
+            session = in_account(account)
+            role = session.client("iam").get_role(RoleName=SERVICE_ROLE)["Role"]
+            self.assertEqual(role["Path"], "/service-role/")
+            for region in REGIONS:
+                vault = session.client("backup", region_name=region).describe_backup_vault(BackupVaultName=VAULT)
+                self.assertTrue(vault["BackupVaultArn"].startswith(f"arn:aws:backup:{region}:{account}:"), vault)
+
+    def test_an_account_outside_the_ous_gets_nothing(self):
+        session = in_account(self.outside)
+        for region in REGIONS:
+            self.assertEqual(session.client("lambda", region_name=region).list_functions()["Functions"], [])
+
+    def test_the_management_account_has_its_own_stack_in_every_region(self):
+        for region in REGIONS:
+            cfn = boto3.client("cloudformation", region_name=region)
+            (stack,) = cfn.describe_stacks(StackName="superwerker-backup")["Stacks"]
+            self.assertEqual(stack["StackStatus"], "CREATE_COMPLETE")
+            params = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+            self.assertEqual((params["HomeRegion"], params["DeployBootstrap"]), (REGIONS[0], "false"))
+            boto3.client("backup", region_name=region).describe_backup_vault(BackupVaultName=VAULT)
+            lam = boto3.client("lambda", region_name=region)
+            lam.get_function(FunctionName="superwerker-backup-tagger")
+
+    def test_zz_a_second_run_changes_nothing(self):
+        operations = self.cfn.list_stack_set_operations(StackSetName="superwerker-backup")["Summaries"]
+        publish = next(c for c in ORG_STEPS if c.startswith("make publish"))
+        deploy = next(c for c in ORG_STEPS if c.startswith("make deploy-organization"))
+        out = run_step(self.as_here(publish))
+        for region in REGIONS:
+            self.assertIn(f"{region}: s3://{PREFIX}-{region} up to date; 0 uploaded", out)
+        again = run_step(self.as_here(deploy))
+        self.assertIn("StackSet superwerker-backup: up to date", again)
+        self.assertIn("all present", again)
+        for region in REGIONS:
+            self.assertIn(f"{region}: management account stack superwerker-backup up to date", again)
+        after = self.cfn.list_stack_set_operations(StackSetName="superwerker-backup")["Summaries"]
+        self.assertEqual(len(after), len(operations), "no StackSet operation on an unchanged re-run")
+
+
+class SingleAccountDeployTest(unittest.TestCase):
+    def setUp(self):
+        endpoint()
+        reset_emulator()
+
+    def test_make_deploy_with_only_a_region_in_the_environment_then_again_changes_nothing(self):
+        env = {k: v for k, v in os.environ.items() if k not in ("AWS_REGION", "REGIONS", "ARTIFACT_BUCKET_PREFIX")}
+        env["AWS_DEFAULT_REGION"] = "eu-west-1"
+        first = make("deploy", env=env)
+        self.assertIn("eu-west-1: stack superwerker-backup created", first)
+        cfn = boto3.client("cloudformation", region_name="eu-west-1")
+        (stack,) = cfn.describe_stacks(StackName="superwerker-backup")["Stacks"]
+        self.assertEqual(stack["StackStatus"], "CREATE_COMPLETE")
+        bucket = f"superwerker-backup-artifacts-{MANAGEMENT}-eu-west-1"
+        boto3.client("s3", region_name="eu-west-1").head_bucket(Bucket=bucket)
+        boto3.client("lambda", region_name="eu-west-1").get_function(FunctionName="superwerker-backup-tagger")
+        boto3.client("backup", region_name="eu-west-1").describe_backup_vault(BackupVaultName=VAULT)
+        boto3.client("iam").get_role(RoleName=SERVICE_ROLE)
+        events = len(cfn.describe_stack_events(StackName="superwerker-backup")["StackEvents"])
+        second = make("deploy", env=env)
+        self.assertIn("eu-west-1: stack superwerker-backup up to date", second)
+        self.assertIn(f"s3://{bucket} up to date; 0 uploaded", second)
+        (stack,) = cfn.describe_stacks(StackName="superwerker-backup")["Stacks"]
+        self.assertNotIn("LastUpdatedTime", stack)
+        self.assertEqual(len(cfn.describe_stack_events(StackName="superwerker-backup")["StackEvents"]), events)
+
+    def test_the_readme_one_account_steps(self):
+        steps = readme_steps("### Steps: one account")
+        outputs = [run_step(command) for command in steps]
+        region = setting(steps, "REGIONS")
+        self.assertIn(f"{region}: stack superwerker-backup created", outputs[0])
+        backup = boto3.client("backup", region_name=region)
+        (plan,) = backup.list_backup_plans()["BackupPlansList"]
+        (selection,) = backup.list_backup_selections(BackupPlanId=plan["BackupPlanId"])["BackupSelectionsList"]
+        self.assertEqual(selection["SelectionName"], "backup-daily")
+        rule = backup.get_backup_plan(BackupPlanId=plan["BackupPlanId"])["BackupPlan"]["Rules"][0]
+        self.assertEqual(rule["TargetBackupVaultName"], VAULT)
+        self.assertIn("up to date", outputs[1].split("backup vault")[1].splitlines()[0], "the stack made the vault")
+
+    def test_an_account_that_has_the_role_and_the_vault_already_deploys_with_both_off(self):
+        boto3.client("iam").create_role(
+            RoleName=SERVICE_ROLE, Path="/service-role/",
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "backup.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+        )
+        boto3.client("backup").create_backup_vault(BackupVaultName=VAULT)
+        out = make("deploy", "REGIONS=eu-central-1", f"ARTIFACT_BUCKET_PREFIX={PREFIX}",
+                   "DEPLOY_ARGS=--create-backup-service-role false --create-backup-vault false")
+        self.assertIn("eu-central-1: stack superwerker-backup created", out)
+        resources = boto3.client("cloudformation").describe_stack_resources(StackName="superwerker-backup")
+        logical = {r.get("LogicalResourceId") for r in resources["StackResources"]}
+        self.assertNotIn("BackupServiceRole", logical)
+        self.assertNotIn("BackupVault", logical)
+        self.assertIn("TaggerFunction", logical)
+
+
+class TemplateUnderAwsNamingTest(unittest.TestCase):
+    LIMITS = {  # (type, name property): the service's maximum length
+        ("AWS::Lambda::Function", "FunctionName"): 64,
+        ("AWS::Events::Rule", "Name"): 64,
+        ("AWS::Logs::LogGroup", "LogGroupName"): 512,
+        ("AWS::Backup::BackupVault", "BackupVaultName"): 50,
+        ("AWS::IAM::Role", "RoleName"): 64,
+        ("AWS::SQS::Queue", "QueueName"): 80,
+    }
+    LONGEST_REGION = "ap-southeast-5"
+
+    def test_every_physical_name_fits_under_stack_set_instance_naming(self):
+        """AWS names a StackSet's instance stacks StackSet-<name>-<uuid>; inside moto's member stacks
+        ${AWS::StackName} is the StackSet's name, so the emulator cannot show an overflow. Computed here."""
+        doc = template()
+        params = doc["Parameters"]
+        values = {
+            "AWS::StackName": f"StackSet-superwerker-backup-{uuid.uuid4()}",
+            "AWS::Region": self.LONGEST_REGION,
+            "AWS::AccountId": "123456789012",
+            "AWS::Partition": "aws-us-gov",
+        }
+        for name, spec in params.items():
+            values[name] = "n" * int(spec.get("MaxLength", 0)) if "MaxLength" in spec else str(spec.get("Default", ""))
+        checked = 0
+        for logical, res in doc["Resources"].items():
+            for (kind, prop), limit in self.LIMITS.items():
+                if res["Type"] != kind or prop not in res.get("Properties", {}):
+                    continue
+                value = res["Properties"][prop]
+                if isinstance(value, dict) and "Ref" in value:
+                    value = values[value["Ref"]]
+                elif isinstance(value, dict):
+                    value = value["Fn::Sub"]
+                    for k, v in values.items():
+                        value = value.replace("${" + k + "}", v)
+                self.assertNotIn("${", value, f"{logical}: unresolved name")
+                self.assertLessEqual(len(value), limit, f"{logical}.{prop} = {value}")
+                checked += 1
+        self.assertGreaterEqual(checked, 9)
+        bucket = f"{'n' * int(params['ArtifactBucketPrefix']['MaxLength'])}-{self.LONGEST_REGION}"
+        self.assertLessEqual(len(bucket), 63, "S3 bucket names are at most 63 characters")
+
+
+class EmulatorCoverageTest(unittest.TestCase):
+    def test_every_resource_type_of_the_template_is_created_by_the_emulator_or_listed_with_the_reason(self):
+        import moto_server  # noqa: F401  (the launcher's additions, in this process)
+        from moto.cloudformation.parsing import get_model_map
+
+        known = get_model_map()
+        used = {res["Type"] for res in template()["Resources"].values()}
+        missing = sorted(t for t in used if t not in known and t not in UNTAUGHT)
+        self.assertEqual(missing, [], "teach tests/harness/teach_cloudformation.py these types, or list them here")
+        self.assertEqual(sorted(t for t in UNTAUGHT if t not in used), [], "UNTAUGHT lists a type no longer used")
+        for taught in ("AWS::Backup::BackupVault", "AWS::Lambda::EventInvokeConfig", "AWS::SQS::QueuePolicy"):
+            self.assertIn(taught, known)
+
+
+if __name__ == "__main__":
+    unittest.main()
