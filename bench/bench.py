@@ -485,7 +485,7 @@ def backfill(backfill_bin, total):
             guard(False)
             assert kind == "response", body[:2000]
             wall = t1 - t0
-            checks = json.loads(body).get("dynamodbChecks", {})
+            checks = json.loads(body).get("indexChecks", {})
         else:
             work = c7n_dir([])
             policy = work / "policies.yml"

@@ -274,7 +274,7 @@ class DeliveryTest(unittest.TestCase):
     def test_every_rule_retries_delivery_then_keeps_the_event_and_may_invoke_its_function(self):
         resources = template()["Resources"]
         rules = {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::Events::Rule"}
-        self.assertEqual(len(rules_targeting(resources, "TaggerFunction")), 4)
+        self.assertEqual(len(rules_targeting(resources, "TaggerFunction")), 5)
         self.assertEqual(list(rules_targeting(resources, "BackfillFunction")), ["SweepRule"])
         permissions = {
             (v["Properties"]["FunctionName"]["Ref"], v["Properties"]["SourceArn"]["Fn::GetAtt"][0])

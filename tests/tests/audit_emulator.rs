@@ -12,7 +12,9 @@ use aws_sdk_organizations::operation::describe_effective_policy::DescribeEffecti
 use aws_sdk_organizations::types::EffectivePolicy;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_types::DateTime;
-use superwerker_backup_backfill::audit::{audit, AuditReport, Coverage};
+use superwerker_backup_audit::{audit, AuditReport, Sources};
+use superwerker_backup_aws::backup::Backup;
+use superwerker_backup_aws::organizations::Organizations;
 use superwerker_backup_backfill::BackfillOptions;
 use superwerker_backup_domain::coverage::Verdict;
 use superwerker_backup_domain::policy;
@@ -109,11 +111,14 @@ fn verdict_of(report: &AuditReport, arn: &str) -> (Verdict, Option<u64>, Vec<Str
 /// Runs the audit with inventory from moto and coverage from `backup_rules` / `org_rules`.
 async fn run_audit(s: &Scene, backup_rules: &[&Rule], org_rules: &[&Rule]) -> AuditReport {
     let aws = s.em.fresh_aws().await;
-    let coverage = Coverage {
-        organizations: mock_client!(aws_sdk_organizations, RuleMode::MatchAny, org_rules),
+    let coverage = Sources {
+        organizations: Organizations::new(mock_client!(aws_sdk_organizations, RuleMode::MatchAny, org_rules)),
         backup: [(
             s.em.region.clone(),
-            mock_client!(aws_sdk_backup, RuleMode::MatchAny, backup_rules),
+            Backup::new(
+                mock_client!(aws_sdk_backup, RuleMode::MatchAny, backup_rules),
+                &s.em.region,
+            ),
         )]
         .into(),
     };
@@ -166,7 +171,7 @@ async fn account_plan_coverage_and_recovery_point_age_decide_the_verdicts() {
     );
     let get = mock!(aws_sdk_backup::Client::get_backup_selection).then_output(move || {
         GetBackupSelectionOutput::builder()
-            .backup_selection(superwerker_backup_bootstrap::account::selection(&spec).unwrap())
+            .backup_selection(superwerker_backup_aws::backup::selection_input(&spec).unwrap())
             .build()
     });
     let points = recovery_points(&s);

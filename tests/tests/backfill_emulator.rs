@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use superwerker_backup_backfill::{apply, run, scan, BackfillOptions, NoProgress, Report};
+use superwerker_backup_domain::ResourceKind;
 use superwerker_backup_e2e::Emulator;
 use tokio::sync::Mutex;
 
@@ -43,17 +44,8 @@ impl Seed {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
-enum Kind {
-    Volume,
-    Table,
-    Db,
-    Cluster,
-    FileSystem,
-}
-
 /// Creates `count` resources of `kind` with `seed` tags in `em`'s region, 8 at a time; returns their ARNs.
-async fn create_many(em: &Emulator, kind: Kind, seed: Seed, count: usize) -> Vec<String> {
+async fn create_many(em: &Emulator, kind: ResourceKind, seed: Seed, count: usize) -> Vec<String> {
     let sem = Arc::new(tokio::sync::Semaphore::new(8));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..count {
@@ -61,13 +53,7 @@ async fn create_many(em: &Emulator, kind: Kind, seed: Seed, count: usize) -> Vec
         tasks.spawn(async move {
             let _p = sem.acquire_owned().await.unwrap();
             let tags = seed.tags();
-            match kind {
-                Kind::Volume => em.volume_arn(&em.create_volume(&tags).await.unwrap()),
-                Kind::Table => em.create_table(&tags).await.unwrap().1,
-                Kind::Db => em.create_db_instance(&tags).await.unwrap().1,
-                Kind::Cluster => em.create_db_cluster(&tags).await.unwrap().1,
-                Kind::FileSystem => em.create_file_system(&tags).await.unwrap().1,
-            }
+            superwerker_backup_e2e::seed(&em, kind, &tags, &[]).await.unwrap().arn
         });
     }
     let mut arns = Vec::new();
@@ -78,7 +64,10 @@ async fn create_many(em: &Emulator, kind: Kind, seed: Seed, count: usize) -> Vec
 }
 
 /// Seeds the mix; returns ARN → the value our key must have after a backfill, and the ARNs a backfill must tag.
-async fn seed(em: &Emulator, per_region: &[(Kind, Seed, usize)]) -> (BTreeMap<String, &'static str>, Vec<String>) {
+async fn seed(
+    em: &Emulator,
+    per_region: &[(ResourceKind, Seed, usize)],
+) -> (BTreeMap<String, &'static str>, Vec<String>) {
     let mut expected = BTreeMap::new();
     let mut to_tag = Vec::new();
     for region in REGIONS {
@@ -101,7 +90,7 @@ fn options(dry_run: bool) -> BackfillOptions {
         dry_run,
         regions: REGIONS.iter().map(|r| r.to_string()).collect(),
         // moto does not throttle: no pause between DynamoDB batches here (the default is AWS's 5 per second).
-        dynamodb_tags_per_second: 0.0,
+        rate_override: Some(0.0),
         ..BackfillOptions::default()
     }
 }
@@ -123,21 +112,21 @@ async fn a_thousand_resources_in_two_regions_are_backfilled_with_batched_calls()
     let em = Emulator::connect().await;
     em.reset().await.unwrap();
     let mix = [
-        (Kind::Volume, Seed::Untagged, 100),
-        (Kind::Volume, Seed::OtherTagsOnly, 50),
-        (Kind::Volume, Seed::Daily, 50),
-        (Kind::Volume, Seed::OptedOut, 25),
-        (Kind::Volume, Seed::Weekly, 25),
-        (Kind::Table, Seed::Untagged, 40),
-        (Kind::Table, Seed::OtherTagsOnly, 20),
-        (Kind::Table, Seed::Daily, 20),
-        (Kind::Table, Seed::OptedOut, 10),
-        (Kind::Table, Seed::Weekly, 10),
-        (Kind::Db, Seed::Untagged, 60),
-        (Kind::Db, Seed::OtherTagsOnly, 30),
-        (Kind::Db, Seed::Daily, 30),
-        (Kind::Db, Seed::OptedOut, 15),
-        (Kind::Db, Seed::Weekly, 15),
+        (ResourceKind::EbsVolume, Seed::Untagged, 100),
+        (ResourceKind::EbsVolume, Seed::OtherTagsOnly, 50),
+        (ResourceKind::EbsVolume, Seed::Daily, 50),
+        (ResourceKind::EbsVolume, Seed::OptedOut, 25),
+        (ResourceKind::EbsVolume, Seed::Weekly, 25),
+        (ResourceKind::DynamoDbTable, Seed::Untagged, 40),
+        (ResourceKind::DynamoDbTable, Seed::OtherTagsOnly, 20),
+        (ResourceKind::DynamoDbTable, Seed::Daily, 20),
+        (ResourceKind::DynamoDbTable, Seed::OptedOut, 10),
+        (ResourceKind::DynamoDbTable, Seed::Weekly, 10),
+        (ResourceKind::RdsDbInstance, Seed::Untagged, 60),
+        (ResourceKind::RdsDbInstance, Seed::OtherTagsOnly, 30),
+        (ResourceKind::RdsDbInstance, Seed::Daily, 30),
+        (ResourceKind::RdsDbInstance, Seed::OptedOut, 15),
+        (ResourceKind::RdsDbInstance, Seed::Weekly, 15),
     ];
     let seeding = Instant::now();
     let (expected, to_tag) = seed(&em, &mix).await;
@@ -245,16 +234,16 @@ async fn a_thousand_resources_in_two_regions_are_backfilled_with_batched_calls()
     );
     assert_eq!(calls(&real, "RDS.AddTagsToResource"), 0);
     for region in REGIONS {
-        let check = &real.dynamodb_checks[region];
+        let check = &real.index_checks[&format!("{region} dynamodb:table")];
         assert!(
-            check.contains("60 tables confirmed") && check.contains("probe write allowed"),
+            check.contains("60 DynamoDB tables confirmed") && check.contains("probe write allowed"),
             "{check}"
         );
     }
     assert!(
-        dry.dynamodb_checks.values().all(|c| c.contains("dry run")),
+        dry.index_checks.values().all(|c| c.contains("dry run")),
         "{:?}",
-        dry.dynamodb_checks
+        dry.index_checks
     );
     eprintln!(
         "backfill of 1000 resources (600 tagged): {} API calls in {took:?}: {:?}",
@@ -262,7 +251,7 @@ async fn a_thousand_resources_in_two_regions_are_backfilled_with_batched_calls()
     );
 
     let undeclared =
-        superwerker_backup_aws::iam::undeclared(real.api_calls.keys(), superwerker_backup_aws::iam::BACKFILL);
+        superwerker_backup_aws::iam::undeclared(real.api_calls.keys(), &superwerker_backup_aws::iam::backfill());
     assert!(
         undeclared.is_empty(),
         "calls the template does not allow: {undeclared:?}"
@@ -293,13 +282,13 @@ async fn aurora_clusters_and_efs_file_systems_are_backfilled_too() {
     let em = Emulator::connect().await;
     em.reset().await.unwrap();
     let mix = [
-        (Kind::Cluster, Seed::Untagged, 3),
-        (Kind::Cluster, Seed::OptedOut, 2),
-        (Kind::FileSystem, Seed::Untagged, 5),
-        (Kind::FileSystem, Seed::OtherTagsOnly, 3),
-        (Kind::FileSystem, Seed::Daily, 2),
-        (Kind::FileSystem, Seed::OptedOut, 2),
-        (Kind::FileSystem, Seed::Weekly, 1),
+        (ResourceKind::RdsDbCluster, Seed::Untagged, 3),
+        (ResourceKind::RdsDbCluster, Seed::OptedOut, 2),
+        (ResourceKind::EfsFileSystem, Seed::Untagged, 5),
+        (ResourceKind::EfsFileSystem, Seed::OtherTagsOnly, 3),
+        (ResourceKind::EfsFileSystem, Seed::Daily, 2),
+        (ResourceKind::EfsFileSystem, Seed::OptedOut, 2),
+        (ResourceKind::EfsFileSystem, Seed::Weekly, 1),
     ];
     let (expected, to_tag) = seed(&em, &mix).await;
     assert_eq!((expected.len(), to_tag.len()), (36, 22));
@@ -322,7 +311,7 @@ async fn aurora_clusters_and_efs_file_systems_are_backfilled_too() {
     assert_eq!(calls(&report, "Tagging.TagResources"), 4, "{:?}", report.api_calls);
     assert_eq!(calls(&report, "EFS.TagResource"), 0);
     let undeclared =
-        superwerker_backup_aws::iam::undeclared(report.api_calls.keys(), superwerker_backup_aws::iam::BACKFILL);
+        superwerker_backup_aws::iam::undeclared(report.api_calls.keys(), &superwerker_backup_aws::iam::backfill());
     assert!(undeclared.is_empty(), "{undeclared:?}");
     for (arn, want) in &expected {
         assert_eq!(em.tag_value(arn, KEY).await.unwrap().as_deref(), Some(*want), "{arn}");
@@ -337,9 +326,9 @@ async fn a_persistent_failure_on_one_resource_is_reported_and_the_rest_are_done(
     let (expected, to_tag) = seed(
         &em,
         &[
-            (Kind::Table, Seed::Untagged, 3),
-            (Kind::Volume, Seed::Untagged, 3),
-            (Kind::Db, Seed::Untagged, 2),
+            (ResourceKind::DynamoDbTable, Seed::Untagged, 3),
+            (ResourceKind::EbsVolume, Seed::Untagged, 3),
+            (ResourceKind::RdsDbInstance, Seed::Untagged, 2),
         ],
     )
     .await;
@@ -380,10 +369,10 @@ async fn with_the_guard_proven_tables_are_tagged_without_a_confirmation_read_eac
     let (expected, to_tag) = seed(
         &em,
         &[
-            (Kind::Table, Seed::Untagged, 25),
-            (Kind::Table, Seed::OtherTagsOnly, 5),
-            (Kind::Table, Seed::Daily, 3),
-            (Kind::Table, Seed::OptedOut, 4),
+            (ResourceKind::DynamoDbTable, Seed::Untagged, 25),
+            (ResourceKind::DynamoDbTable, Seed::OtherTagsOnly, 5),
+            (ResourceKind::DynamoDbTable, Seed::Daily, 3),
+            (ResourceKind::DynamoDbTable, Seed::OptedOut, 4),
         ],
     )
     .await;
@@ -430,9 +419,9 @@ async fn with_the_guard_proven_tables_are_tagged_without_a_confirmation_read_eac
         report.api_calls
     );
     for region in REGIONS {
-        let check = &report.dynamodb_checks[region];
+        let check = &report.index_checks[&format!("{region} dynamodb:table")];
         assert!(
-            check.contains("guard refused") && check.contains("30 tables"),
+            check.contains("guard refused") && check.contains("30 DynamoDB tables"),
             "{check}"
         );
     }
@@ -469,7 +458,14 @@ async fn a_value_set_after_the_scan_is_kept_when_the_guard_refuses_the_write() {
     let _turn = TURN.lock().await;
     let em = Emulator::connect().await;
     em.reset().await.unwrap();
-    let (expected, to_tag) = seed(&em, &[(Kind::Table, Seed::Untagged, 6), (Kind::Table, Seed::Daily, 1)]).await;
+    let (expected, to_tag) = seed(
+        &em,
+        &[
+            (ResourceKind::DynamoDbTable, Seed::Untagged, 6),
+            (ResourceKind::DynamoDbTable, Seed::Daily, 1),
+        ],
+    )
+    .await;
     // Not the first untagged table in ARN order: the guard probe's control write takes that one (before any batch).
     let victim = to_tag.iter().rfind(|a| a.contains(REGIONS[0])).unwrap().clone();
     let report = backfill_while_the_owner_opts_out(&em, &victim, options(false)).await;
@@ -513,8 +509,8 @@ async fn volumes_that_vanish_between_listing_and_tagging_are_reported_and_the_re
     let _turn = TURN.lock().await;
     let em = Emulator::connect().await;
     em.reset().await.unwrap();
-    let volumes = create_many(&em, Kind::Volume, Seed::Untagged, 200).await;
-    let tables = create_many(&em, Kind::Table, Seed::Untagged, 2).await;
+    let volumes = create_many(&em, ResourceKind::EbsVolume, Seed::Untagged, 200).await;
+    let tables = create_many(&em, ResourceKind::DynamoDbTable, Seed::Untagged, 2).await;
 
     let aws = em.fresh_aws().await;
     let mut opts = options(false);
@@ -523,11 +519,11 @@ async fn volumes_that_vanish_between_listing_and_tagging_are_reported_and_the_re
     let plan = scan(&aws, &opts, &account, Arc::new(NoProgress)).await.unwrap();
     assert_eq!(plan.entries.len(), 202);
 
-    let c = em.setup.clients(&em.region);
+    let c = em.clients();
     let mut gone: Vec<&str> = vec![volumes[20].as_str(), volumes[170].as_str()];
     for arn in &gone {
         let id = arn.rsplit('/').next().unwrap();
-        c.ec2.client.delete_volume().volume_id(id).send().await.unwrap();
+        c.ec2.delete_volume().volume_id(id).send().await.unwrap();
     }
 
     let report = apply(&aws, &opts, plan, Arc::new(NoProgress)).await;
@@ -557,8 +553,8 @@ async fn the_real_backfill_lambda_answers_manual_and_scheduled_invocations() {
     let _turn = TURN.lock().await;
     let em = Emulator::connect().await;
     em.reset().await.unwrap();
-    let untagged = create_many(&em, Kind::Volume, Seed::Untagged, 3).await;
-    let opted_out = create_many(&em, Kind::Table, Seed::OptedOut, 1).await;
+    let untagged = create_many(&em, ResourceKind::EbsVolume, Seed::Untagged, 3).await;
+    let opted_out = create_many(&em, ResourceKind::DynamoDbTable, Seed::OptedOut, 1).await;
     let invoke = |payload: serde_json::Value| {
         tokio::task::spawn_blocking(move || superwerker_backup_e2e::invoke_lambda("backup-backfill", &payload).unwrap())
     };
@@ -624,14 +620,14 @@ async fn a_blanket_denial_is_not_taken_for_the_guard() {
     em.reset().await.unwrap();
     let region = REGIONS[0];
     let em = em.in_region(region);
-    let daily = create_many(&em, Kind::Table, Seed::Daily, 1).await;
-    let untagged = create_many(&em, Kind::Table, Seed::Untagged, 1).await;
+    let daily = create_many(&em, ResourceKind::DynamoDbTable, Seed::Daily, 1).await;
+    let untagged = create_many(&em, ResourceKind::DynamoDbTable, Seed::Untagged, 1).await;
     let proxy = superwerker_backup_e2e::FaultProxy::from_env();
     for (id, scp, expect) in [
         (
             "deny-all",
             false,
-            "blanket denial: the role may not tag a table without the key either",
+            "blanket denial: the role may not tag a resource without the key either",
         ),
         (
             "deny-scp",
@@ -654,7 +650,7 @@ async fn a_blanket_denial_is_not_taken_for_the_guard() {
         let report = run(&proxy.aws(1).await, &opts, Arc::new(NoProgress)).await;
         proxy.remove(id).await.unwrap();
         let report = report.unwrap();
-        let check = &report.dynamodb_checks[region];
+        let check = &report.index_checks[&format!("{region} dynamodb:table")];
         assert!(check.contains(expect), "{id}: {check}");
         assert!(!check.contains("guard refused"), "{id}: {check}");
         assert!(
@@ -674,8 +670,8 @@ async fn a_blanket_denial_is_not_taken_for_the_guard() {
 async fn a_value_set_after_the_scan_is_kept_for_databases_and_file_systems_too() {
     let _turn = TURN.lock().await;
     for (kind, reread) in [
-        (Kind::Db, "RDS.ListTagsForResource"),
-        (Kind::FileSystem, "EFS.DescribeFileSystems"),
+        (ResourceKind::RdsDbInstance, "RDS.ListTagsForResource"),
+        (ResourceKind::EfsFileSystem, "EFS.DescribeFileSystems"),
     ] {
         let em = Emulator::connect().await;
         em.reset().await.unwrap();
@@ -696,7 +692,7 @@ async fn a_value_set_after_the_scan_is_kept_for_databases_and_file_systems_too()
         assert!(!report.partial, "{kind:?}: {}", report.to_table());
         assert!(calls(&report, reread) >= 1, "{kind:?}: {:?}", report.api_calls);
         let undeclared =
-            superwerker_backup_aws::iam::undeclared(report.api_calls.keys(), superwerker_backup_aws::iam::BACKFILL);
+            superwerker_backup_aws::iam::undeclared(report.api_calls.keys(), &superwerker_backup_aws::iam::backfill());
         assert!(
             undeclared.is_empty(),
             "{kind:?}: calls the role is not granted: {undeclared:?}"

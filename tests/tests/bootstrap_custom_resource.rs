@@ -7,7 +7,7 @@ use aws_sdk_organizations::types::PolicyType;
 use serde_json::{json, Value};
 use superwerker_backup_bootstrap::custom_resource::{respond, Request, FAILED_CREATE_ID, PHYSICAL_ID};
 use superwerker_backup_domain::TagSettings;
-use superwerker_backup_e2e::{invoke_lambda, one_request_listener, Emulator};
+use superwerker_backup_e2e::{invoke_lambda, Emulator, ResponseUrl};
 use tokio::sync::Mutex;
 
 static ORG: Mutex<()> = Mutex::const_new(());
@@ -31,18 +31,15 @@ fn request(kind: &str, url: &str, physical: Option<&str>, props: Value) -> Value
 
 /// Invokes the real Lambda and returns the body CloudFormation would have received.
 async fn cloudformation_sees(kind: &str, physical: Option<&str>, props: Value) -> Value {
-    let (url, received) = one_request_listener().await.unwrap();
-    let event = request(kind, &url, physical, props);
+    let listener = ResponseUrl::start().await;
+    let event = request(kind, &listener.url(), physical, props);
     let answer = tokio::task::spawn_blocking(move || invoke_lambda("backup-bootstrap", &event))
         .await
         .unwrap()
         .unwrap();
     answer.unwrap_or_else(|e| panic!("the Lambda itself failed: {e}"));
-    let got = tokio::time::timeout(Duration::from_secs(30), received)
-        .await
-        .expect("a PUT arrived")
-        .unwrap()
-        .unwrap();
+    // The Lambda answers only after its PUT to the ResponseURL was acknowledged.
+    let got = listener.only_request().await.expect("one PUT arrived");
     assert_eq!(got.method, "PUT");
     assert!(
         got.path
@@ -61,7 +58,7 @@ async fn cloudformation_sees(kind: &str, physical: Option<&str>, props: Value) -
 }
 
 async fn policy_count(em: &Emulator) -> usize {
-    let org = em.setup.organizations();
+    let org = em.clients().organizations;
     let mut n = 0;
     for t in [PolicyType::TagPolicy, PolicyType::BackupPolicy] {
         n += org.list_policies().filter(t).send().await.unwrap().policies().len();
@@ -99,7 +96,7 @@ async fn a_failure_answers_failed_with_a_reason_and_its_delete_removes_nothing()
     em.reset().await.unwrap();
     em.create_organization().await.unwrap();
     // Something the stack does not own, which its Delete must not touch: the policy type, enabled beforehand.
-    let org = em.setup.organizations();
+    let org = em.clients().organizations;
     let root = org.list_roots().send().await.unwrap().roots()[0]
         .id()
         .unwrap()

@@ -33,9 +33,12 @@ fn kinds(report: &Report) -> Vec<ChangeKind> {
 
 /// (id, parsed content, targets) of our policy of `t`, if it exists.
 async fn policy_state(em: &Emulator, t: PolicyType) -> Option<(String, Value, Vec<String>)> {
-    let org = em.setup.organizations();
+    let org = em.clients().organizations;
     let list = org.list_policies().filter(t.clone()).send().await.unwrap();
-    let name = superwerker_backup_bootstrap::organization::policy_name(&t);
+    let name = match t {
+        PolicyType::TagPolicy => policy::TAG_POLICY_NAME,
+        _ => policy::POLICY_NAME,
+    };
     let id = list
         .policies()
         .iter()
@@ -138,7 +141,7 @@ async fn organization_scope_creates_then_is_up_to_date_restores_drift_and_remove
     assert_eq!(writes(&aws), 0, "{:?}", aws.calls().snapshot());
 
     let calls = aws.calls().snapshot();
-    let undeclared = superwerker_backup_aws::iam::undeclared(calls.keys(), superwerker_backup_aws::iam::BOOTSTRAP);
+    let undeclared = superwerker_backup_aws::iam::undeclared(calls.keys(), &superwerker_backup_aws::iam::bootstrap());
     assert!(
         undeclared.is_empty(),
         "calls the template does not allow: {undeclared:?}"
@@ -146,8 +149,8 @@ async fn organization_scope_creates_then_is_up_to_date_restores_drift_and_remove
 
     // Someone edits the tag policy by hand: the next run restores it, with a readable diff.
     let drifted = r#"{"tags":{"superwerker:backup":{"tag_value":{"@@assign":["none","daily","weekly"]},"enforced_for":{"@@assign":["ec2:volume"]}}}}"#;
-    em.setup
-        .organizations()
+    em.clients()
+        .organizations
         .update_policy()
         .policy_id(&tag_id)
         .content(drifted)
@@ -203,7 +206,7 @@ async fn organization_scope_creates_then_is_up_to_date_restores_drift_and_remove
     );
     assert!(policy_state(&em, PolicyType::TagPolicy).await.is_none());
     assert!(policy_state(&em, PolicyType::BackupPolicy).await.is_none());
-    let roots = em.setup.organizations().list_roots().send().await.unwrap();
+    let roots = em.clients().organizations.list_roots().send().await.unwrap();
     assert_eq!(roots.roots()[0].policy_types().len(), 2, "policy types stay enabled");
 }
 
@@ -251,14 +254,15 @@ async fn outside_an_organization_the_default_is_account_scope_and_organization_s
 }
 
 #[tokio::test]
-async fn account_scope_creates_the_vault_and_the_plan_in_the_emulator() {
-    // moto implements vaults and plans (not selections: those are tested with aws-smithy-mocks in
-    // crates/bootstrap/tests/selection_mocks.rs), so this drives the vault and plan steps against it.
+async fn account_scope_creates_the_vault_the_plan_and_the_selection_in_the_emulator() {
+    // moto implements vaults and plans; the emulator launcher adds backup selections (tests/harness/teach_backup.py),
+    // so every step runs against it. The replacement of a drifted selection is tested with aws-smithy-mocks
+    // (crates/bootstrap/tests/aws_mocks.rs).
     let _turn = ORG.lock().await;
     let em = Emulator::connect().await;
     em.reset().await.unwrap();
     let aws = em.fresh_aws().await;
-    let client = aws.backup(&em.region);
+    let backup = aws.backup(&em.region);
     let spec = policy::BackupPlanSpec::new(
         "superwerker:backup",
         "daily",
@@ -266,24 +270,24 @@ async fn account_scope_creates_the_vault_and_the_plan_in_the_emulator() {
         policy::VAULT_NAME,
     );
     let mut report = Report::default();
-    superwerker_backup_bootstrap::account::ensure_vault(&client, &em.region, &spec, &mut report)
+    superwerker_backup_bootstrap::account::ensure(&backup, &spec, &mut report)
         .await
         .unwrap();
-    let id = superwerker_backup_bootstrap::account::ensure_plan(&client, &em.region, &spec, &mut report)
-        .await
-        .unwrap()
-        .expect("a plan id");
-    assert_eq!(kinds(&report), vec![ChangeKind::Created, ChangeKind::Created]);
+    assert_eq!(
+        kinds(&report),
+        vec![ChangeKind::Created, ChangeKind::Created, ChangeKind::Created]
+    );
+    let id = report.changes[1].detail[0].clone();
     let calls = aws.calls().snapshot();
-    let undeclared = superwerker_backup_aws::iam::undeclared(calls.keys(), superwerker_backup_aws::iam::BOOTSTRAP);
+    let undeclared = superwerker_backup_aws::iam::undeclared(calls.keys(), &superwerker_backup_aws::iam::bootstrap());
     assert!(
         undeclared.is_empty(),
         "calls the template does not allow: {undeclared:?}"
     );
 
     let plan = em
-        .setup
-        .backup(&em.region)
+        .clients()
+        .backup
         .get_backup_plan()
         .backup_plan_id(&id)
         .send()
@@ -296,17 +300,27 @@ async fn account_scope_creates_the_vault_and_the_plan_in_the_emulator() {
     assert_eq!(rule.schedule_expression(), Some("cron(0 5 ? * * *)"));
     assert_eq!(rule.target_backup_vault_name(), "superwerker-backup");
     assert_eq!(rule.lifecycle().and_then(|l| l.delete_after_days()), Some(30));
+    let selections = em
+        .clients()
+        .backup
+        .list_backup_selections()
+        .backup_plan_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<_> = selections
+        .backup_selections_list()
+        .iter()
+        .map(|s| s.selection_name())
+        .collect();
+    assert_eq!(names, vec![Some("backup-daily")]);
 
     let mut again = Report::default();
     let aws2 = em.fresh_aws().await;
-    let client2 = aws2.backup(&em.region);
-    superwerker_backup_bootstrap::account::ensure_vault(&client2, &em.region, &spec, &mut again)
+    superwerker_backup_bootstrap::account::ensure(&aws2.backup(&em.region), &spec, &mut again)
         .await
         .unwrap();
-    let id2 = superwerker_backup_bootstrap::account::ensure_plan(&client2, &em.region, &spec, &mut again)
-        .await
-        .unwrap();
-    assert_eq!(id2.as_deref(), Some(id.as_str()));
+    assert_eq!(again.changes[1].detail, vec![id.clone()]);
     assert!(again.is_up_to_date(), "{}", again.to_table());
     assert_eq!(writes(&aws2), 0, "{:?}", aws2.calls().snapshot());
 }

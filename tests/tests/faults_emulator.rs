@@ -17,8 +17,7 @@ async fn run(em: &Emulator, aws: &Aws, event: &Value, visibility_attempts: u32) 
     superwerker_backup_e2e::tag_event(em, aws, event, visibility_attempts).await
 }
 
-/// One resource of `kind`, untagged, with its event; returns (ARN, the string that names it in requests, event,
-/// the SigV4 service name, the read operation, the write operation).
+/// One resource of `kind`, untagged, with its event, and how its tags go over the wire.
 struct Subject {
     arn: String,
     needle: String,
@@ -29,62 +28,15 @@ struct Subject {
 }
 
 async fn subject(em: &Emulator, kind: ResourceKind) -> Subject {
-    match kind {
-        ResourceKind::DynamoDbTable => {
-            let (name, arn) = em.create_table(&[]).await.unwrap();
-            Subject {
-                event: em.create_table_event(&name, Some(&arn), &[]),
-                needle: format!("table/{name}"),
-                arn,
-                service: "dynamodb",
-                read: "ListTagsOfResource",
-                write: "TagResource",
-            }
-        }
-        ResourceKind::EbsVolume => {
-            let id = em.create_volume(&[]).await.unwrap();
-            Subject {
-                event: em.create_volume_event(&id, &[]),
-                arn: em.volume_arn(&id),
-                needle: id,
-                service: "ec2",
-                read: "DescribeVolumes",
-                write: "CreateTags",
-            }
-        }
-        ResourceKind::RdsDbInstance => {
-            let (id, arn) = em.create_db_instance(&[]).await.unwrap();
-            Subject {
-                event: em.create_db_instance_event(&id, &arn, &[]),
-                needle: format!("db:{id}"),
-                arn,
-                service: "rds",
-                read: "ListTagsForResource",
-                write: "AddTagsToResource",
-            }
-        }
-        ResourceKind::RdsDbCluster => {
-            let (id, arn) = em.create_db_cluster(&[]).await.unwrap();
-            Subject {
-                event: em.create_db_cluster_event(&id, &arn, &[]),
-                needle: format!("cluster:{id}"),
-                arn,
-                service: "rds",
-                read: "ListTagsForResource",
-                write: "AddTagsToResource",
-            }
-        }
-        ResourceKind::EfsFileSystem => {
-            let (id, arn) = em.create_file_system(&[]).await.unwrap();
-            Subject {
-                event: em.create_file_system_event(&id, &arn, &[]),
-                arn,
-                needle: id,
-                service: "elasticfilesystem",
-                read: "DescribeFileSystems",
-                write: "TagResource",
-            }
-        }
+    let seeded = superwerker_backup_e2e::seed(em, kind, &[], &[]).await.unwrap();
+    let wire = superwerker_backup_e2e::wire(kind);
+    Subject {
+        arn: seeded.arn,
+        needle: seeded.needle,
+        event: seeded.event,
+        service: wire.service,
+        read: wire.read,
+        write: wire.write,
     }
 }
 
@@ -103,7 +55,7 @@ async fn seen(proxy: &FaultProxy, needle: &str, op: &str) -> (usize, usize) {
 async fn every_call_throttled_three_times_then_ok_everything_is_tagged_once() {
     let em = Emulator::connect().await;
     let proxy = FaultProxy::from_env();
-    for kind in ResourceKind::ALL {
+    for kind in ResourceKind::all() {
         let s = subject(&em, kind).await;
         let id = format!("throttle-{}", s.needle);
         proxy
@@ -171,7 +123,7 @@ async fn server_errors_resets_and_hangs_are_retried_by_the_sdk() {
 async fn a_resource_invisible_for_the_first_reads_is_tagged_after_bounded_retries() {
     let em = Emulator::connect().await;
     let proxy = FaultProxy::from_env();
-    for kind in ResourceKind::ALL {
+    for kind in ResourceKind::all() {
         let s = subject(&em, kind).await;
         let id = format!("invisible-{}", s.needle);
         // Eventual consistency: the service says "not found" for the first 2 reads.
@@ -257,7 +209,7 @@ async fn a_persistent_failure_on_one_launched_volume_fails_loudly_after_tagging_
     assert!(
         matches!(
             err,
-            TaggerError::Volumes {
+            TaggerError::Partial {
                 failed: 1,
                 total: 2,
                 ..

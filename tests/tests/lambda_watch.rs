@@ -2,7 +2,7 @@
 //! emulator's endpoint), events sent with `cargo lambda invoke --data-file`, tags checked in the emulator.
 
 use serde_json::{json, Value};
-use superwerker_backup_e2e::{invoke_lambda, Emulator};
+use superwerker_backup_e2e::{invoke_lambda, Emulator, FaultProxy};
 
 const KEY: &str = "superwerker:backup";
 
@@ -41,6 +41,11 @@ async fn the_real_binary_tags_each_type_and_honours_request_tags() {
     // A second delivery of the same event (EventBridge delivers at least once) changes nothing.
     let again = answer(invoke_lambda("backup-tagger", &em.create_table_event(&table, Some(&table_arn), &[])).unwrap());
     assert_eq!(again["action"], json!("skipped"), "{again}");
+
+    // Under `cargo lambda watch` the invoked function's ARN names no account, and the harness sets no
+    // SUPERWERKER_BACKUP_ACCOUNT_ID: the function asked STS who it is (through the fault proxy, its endpoint).
+    let asked = FaultProxy::from_env().log("GetCallerIdentity").await.unwrap();
+    assert!(asked.iter().any(|r| r["service"] == json!("sts")), "{asked:?}");
 }
 
 #[tokio::test]
@@ -98,6 +103,20 @@ async fn the_logs_never_contain_secrets_from_the_event_or_credentials() {
 
     let log = std::fs::read_to_string(std::env::var("SWB_LAMBDA_WATCH_LOG").unwrap()).unwrap();
     assert!(log.contains(&db_arn), "the decision is logged");
+    // One JSON object per line (AWS_LAMBDA_LOG_FORMAT=JSON, as the template's LogFormat sets it on Lambda): the
+    // decision's fields, and the event's id and name from the invocation's span.
+    let decision = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l.get(l.find('{').unwrap_or(0)..)?).ok())
+        .find(|l| l["fields"]["message"] == json!("decision") && l["fields"]["resource"] == json!(db_arn))
+        .unwrap_or_else(|| panic!("no JSON decision line for {db_arn} in {log}"));
+    assert_eq!(decision["fields"]["action"], json!("tagged"), "{decision}");
+    assert_eq!(decision["span"]["event_name"], json!("CreateDBInstance"), "{decision}");
+    assert!(
+        decision["span"]["event_id"].as_str().is_some_and(|id| !id.is_empty()),
+        "{decision}"
+    );
+    assert!(decision["fields"]["elapsed_ms"].is_u64(), "{decision}");
     assert!(!log.contains("hunter2"), "a secret from the event reached the logs");
     for credential_marker in [
         "AWS4-HMAC-SHA256",

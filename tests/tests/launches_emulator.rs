@@ -43,7 +43,7 @@ async fn run_instances_tags_every_volume_of_every_instance_in_one_batch() {
     assert_eq!(aws.calls().of("EC2.CreateTags"), 1);
     assert_eq!(aws.calls().total(), 2);
     let calls = aws.calls().snapshot();
-    let undeclared = superwerker_backup_aws::iam::undeclared(calls.keys(), superwerker_backup_aws::iam::TAGGER);
+    let undeclared = superwerker_backup_aws::iam::undeclared(calls.keys(), &superwerker_backup_aws::iam::tagger());
     assert!(undeclared.is_empty(), "{undeclared:?}");
 }
 
@@ -128,10 +128,8 @@ async fn an_instance_that_never_shows_up_fails_loudly_after_bounded_retries() {
 async fn a_terminated_instance_without_volumes_is_reported_not_retried() {
     let em = Emulator::connect().await;
     let ids = em.run_instances(1, false, &[]).await.unwrap();
-    em.setup
-        .clients(&em.region)
+    em.clients()
         .ec2
-        .client
         .terminate_instances()
         .instance_ids(&ids[0])
         .send()

@@ -26,7 +26,7 @@ fn record(em: &Emulator, name: &str, request: Value, response: Value) -> Value {
 #[tokio::test]
 async fn rds_restores_and_read_replicas_are_tagged_and_inherited_values_stay() {
     let em = Emulator::connect().await;
-    let rds = em.setup.clients(&em.region).rds.client.clone();
+    let rds = em.clients().rds;
     let (source, _) = em.create_db_instance(&[(KEY, "none")]).await.unwrap();
     let snapshot = unique("snap");
     rds.create_db_snapshot()
@@ -75,10 +75,8 @@ async fn rds_restores_and_read_replicas_are_tagged_and_inherited_values_stay() {
         .await
         .unwrap();
     let replica_arn = out.db_instance().and_then(|d| d.db_instance_arn()).unwrap().to_owned();
-    em.setup
-        .clients(&em.region)
+    em.clients()
         .rds
-        .client
         .remove_tags_from_resource()
         .resource_name(&replica_arn)
         .tag_keys(KEY)
@@ -98,7 +96,7 @@ async fn rds_restores_and_read_replicas_are_tagged_and_inherited_values_stay() {
 #[tokio::test]
 async fn dynamodb_restores_from_backup_and_to_point_in_time_are_tagged() {
     let em = Emulator::connect().await;
-    let ddb = em.setup.clients(&em.region).dynamodb.client.clone();
+    let ddb = em.clients().dynamodb;
     let (source, _) = em.create_table(&[(KEY, "none")]).await.unwrap();
     let backup = ddb
         .create_backup()
@@ -157,7 +155,7 @@ async fn dynamodb_restores_from_backup_and_to_point_in_time_are_tagged() {
 #[tokio::test]
 async fn rds_point_in_time_and_s3_restores_are_tagged() {
     let em = Emulator::connect().await;
-    let rds = em.setup.clients(&em.region).rds.client.clone();
+    let rds = em.clients().rds;
     let (source, _) = em.create_db_instance(&[]).await.unwrap();
     let target = unique("pitr");
     let out = rds
@@ -194,7 +192,7 @@ async fn rds_point_in_time_and_s3_restores_are_tagged() {
 #[tokio::test]
 async fn aurora_cluster_restores_are_tagged_and_inherited_values_stay() {
     let em = Emulator::connect().await;
-    let rds = em.setup.clients(&em.region).rds.client.clone();
+    let rds = em.clients().rds;
     let (source, _) = em.create_db_cluster(&[(KEY, "none")]).await.unwrap();
     let snapshot = unique("csnap");
     rds.create_db_cluster_snapshot()
@@ -304,16 +302,11 @@ async fn dynamodb_import_table_is_tagged() {
         .unwrap();
     assert!(res.status().is_success(), "PutObject: {}", res.status());
 
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, InputFormat, KeySchemaElement, KeyType, S3BucketSource, ScalarAttributeType,
-        TableCreationParameters,
-    };
+    use aws_sdk_dynamodb::types::{BillingMode, InputFormat, S3BucketSource, TableCreationParameters};
     let name = unique("imported");
     let out = em
-        .setup
-        .clients(&em.region)
+        .clients()
         .dynamodb
-        .client
         .import_table()
         .s3_bucket_source(
             S3BucketSource::builder()
@@ -327,20 +320,8 @@ async fn dynamodb_import_table_is_tagged() {
             TableCreationParameters::builder()
                 .table_name(&name)
                 .billing_mode(BillingMode::PayPerRequest)
-                .attribute_definitions(
-                    AttributeDefinition::builder()
-                        .attribute_name("pk")
-                        .attribute_type(ScalarAttributeType::S)
-                        .build()
-                        .unwrap(),
-                )
-                .key_schema(
-                    KeySchemaElement::builder()
-                        .attribute_name("pk")
-                        .key_type(KeyType::Hash)
-                        .build()
-                        .unwrap(),
-                )
+                .attribute_definitions(superwerker_backup_e2e::resources::pk_schema().0)
+                .key_schema(superwerker_backup_e2e::resources::pk_schema().1)
                 .build()
                 .unwrap(),
         )

@@ -12,55 +12,27 @@ async fn run(em: &Emulator, aws: &Aws, event: &Value) -> Result<Outcome, TaggerE
     superwerker_backup_e2e::tag_event(em, aws, event, 3).await
 }
 
-/// Creates one resource of `kind` in the emulator with `creation_tags`, and its CloudTrail event whose request
-/// carries `request_tags`. Returns (ARN, event).
+/// One resource of `kind` with `creation_tags`, and its event whose request carries `request_tags`: (ARN, event).
 async fn create(
     em: &Emulator,
     kind: ResourceKind,
     creation_tags: &[(&str, &str)],
     request_tags: &[(&str, &str)],
 ) -> (String, Value) {
-    match kind {
-        ResourceKind::DynamoDbTable => {
-            let (name, arn) = em.create_table(creation_tags).await.unwrap();
-            let event = em.create_table_event(&name, Some(&arn), request_tags);
-            (arn, event)
-        }
-        ResourceKind::EbsVolume => {
-            let id = em.create_volume(creation_tags).await.unwrap();
-            (em.volume_arn(&id), em.create_volume_event(&id, request_tags))
-        }
-        ResourceKind::RdsDbInstance => {
-            let (id, arn) = em.create_db_instance(creation_tags).await.unwrap();
-            let event = em.create_db_instance_event(&id, &arn, request_tags);
-            (arn, event)
-        }
-        ResourceKind::RdsDbCluster => {
-            let (id, arn) = em.create_db_cluster(creation_tags).await.unwrap();
-            let event = em.create_db_cluster_event(&id, &arn, request_tags);
-            (arn, event)
-        }
-        ResourceKind::EfsFileSystem => {
-            let (id, arn) = em.create_file_system(creation_tags).await.unwrap();
-            let event = em.create_file_system_event(&id, &arn, request_tags);
-            (arn, event)
-        }
-    }
+    let seeded = superwerker_backup_e2e::seed(em, kind, creation_tags, request_tags)
+        .await
+        .unwrap();
+    (seeded.arn, seeded.event)
 }
 
 fn write_op(kind: ResourceKind) -> &'static str {
-    match kind {
-        ResourceKind::DynamoDbTable => "DynamoDB.TagResource",
-        ResourceKind::EbsVolume => "EC2.CreateTags",
-        ResourceKind::RdsDbInstance | ResourceKind::RdsDbCluster => "RDS.AddTagsToResource",
-        ResourceKind::EfsFileSystem => "EFS.TagResource",
-    }
+    superwerker_backup_e2e::wire(kind).counted_write
 }
 
 #[tokio::test]
 async fn untagged_resources_of_each_type_get_daily() {
     let em = Emulator::connect().await;
-    for kind in ResourceKind::ALL {
+    for kind in ResourceKind::all() {
         let (arn, event) = create(&em, kind, &[("team", "payments")], &[]).await;
         let aws = em.fresh_aws().await;
         let outcome = run(&em, &aws, &event).await.unwrap_or_else(|e| panic!("{kind:?}: {e}"));
@@ -84,7 +56,7 @@ async fn untagged_resources_of_each_type_get_daily() {
         );
         assert_eq!(aws.calls().of(write_op(kind)), 1, "{kind:?}");
         let calls = aws.calls().snapshot();
-        let undeclared = superwerker_backup_aws::iam::undeclared(calls.keys(), superwerker_backup_aws::iam::TAGGER);
+        let undeclared = superwerker_backup_aws::iam::undeclared(calls.keys(), &superwerker_backup_aws::iam::tagger());
         assert!(
             undeclared.is_empty(),
             "calls the template does not allow: {undeclared:?}"
@@ -95,7 +67,7 @@ async fn untagged_resources_of_each_type_get_daily() {
 #[tokio::test]
 async fn a_value_set_after_creation_is_never_overwritten() {
     let em = Emulator::connect().await;
-    for kind in ResourceKind::ALL {
+    for kind in ResourceKind::all() {
         for value in ["none", "weekly"] {
             let (arn, event) = create(&em, kind, &[], &[]).await;
             em.tag_after_creation(&arn, KEY, value).await.unwrap();
@@ -122,7 +94,7 @@ async fn a_value_set_after_creation_is_never_overwritten() {
 #[tokio::test]
 async fn a_tag_in_the_creation_request_means_zero_aws_calls() {
     let em = Emulator::connect().await;
-    for kind in ResourceKind::ALL {
+    for kind in ResourceKind::all() {
         let tags = [(KEY, "none")];
         let (arn, event) = create(&em, kind, &tags, &tags).await;
         let aws = em.fresh_aws().await;
@@ -237,4 +209,53 @@ async fn hostile_events_make_no_aws_calls_and_fail_loudly() {
         assert_eq!(aws.calls().total(), 0, "case {i}: {:?}", aws.calls().snapshot());
     }
     assert_eq!(em.tag_value(&arn, KEY).await.unwrap(), None, "nothing was tagged");
+}
+
+/// Someone removes `superwerker:backup` (opting out is `none`, not deleting the key): the removal event makes the
+/// tagger look again and add `daily`; a resource whose key is back by then is not touched; removals of other keys
+/// make no call. Every kind, through its service's own removal call and event.
+#[tokio::test]
+async fn a_removed_key_is_added_again_and_a_key_set_meanwhile_is_kept() {
+    let em = Emulator::connect().await;
+    for kind in ResourceKind::all() {
+        let seeded = superwerker_backup_e2e::seed(&em, kind, &[(KEY, "daily"), ("team", "a")], &[])
+            .await
+            .unwrap();
+        superwerker_backup_e2e::untag(&em, &seeded, KEY).await.unwrap();
+        assert_eq!(em.tag_value(&seeded.arn, KEY).await.unwrap(), None, "{kind:?}");
+        let aws = em.fresh_aws().await;
+        let outcome = run(&em, &aws, &seeded.removal)
+            .await
+            .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+        assert_eq!(outcome.action, Action::Tagged, "{kind:?}: {outcome:?}");
+        assert_eq!(
+            em.tag_value(&seeded.arn, KEY).await.unwrap().as_deref(),
+            Some("daily"),
+            "{kind:?}"
+        );
+
+        // The owner removed it and set `none` right after: the event arrives later and finds the key present.
+        superwerker_backup_e2e::untag(&em, &seeded, KEY).await.unwrap();
+        em.tag_after_creation(&seeded.arn, KEY, "none").await.unwrap();
+        let outcome = run(&em, &aws, &seeded.removal).await.unwrap();
+        assert_eq!(outcome.action, Action::Skipped, "{kind:?}: {outcome:?}");
+        assert_eq!(
+            em.tag_value(&seeded.arn, KEY).await.unwrap().as_deref(),
+            Some("none"),
+            "{kind:?}"
+        );
+
+        // Another key removed: no AWS call at all.
+        let mut other = seeded.removal.clone();
+        let detail = &mut other["detail"]["requestParameters"];
+        if detail.get("tagKeys").is_some() {
+            detail["tagKeys"] = json!(["team"]);
+        } else {
+            detail["tagSet"] = json!({"items": [{"key": "team"}]});
+        }
+        let fresh = em.fresh_aws().await;
+        let outcome = run(&em, &fresh, &other).await.unwrap();
+        assert_eq!(outcome.action, Action::Skipped, "{kind:?}");
+        assert_eq!(fresh.calls().total(), 0, "{kind:?}: {:?}", fresh.calls().snapshot());
+    }
 }

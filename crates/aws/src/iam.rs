@@ -1,71 +1,37 @@
-//! The IAM actions each function needs, declared next to the code that makes the calls. `infra/template.yaml` must
-//! grant exactly these (checked by `tests/infra/test_templates.py`), and the emulator tests check that every request
-//! the code sent maps to a declared action ([`action_of`]) — so the policies cannot drift from the code.
+//! The IAM actions each function needs, declared next to the code that makes the calls (each adapter module's
+//! `*_ACTIONS`) and joined here. `infra/template.yaml` must grant exactly these (checked by
+//! `tests/infra/test_templates.py`), and the emulator tests check that every request the code sent maps to a declared
+//! action ([`action_of`]) — so the policies cannot drift from the code.
 
-/// `backup-tagger`: read a new resource's tags, add ours (TagStore of dynamodb, ec2, rds, efs; InstanceVolumes).
-pub const TAGGER: &[&str] = &[
-    "dynamodb:ListTagsOfResource",
-    "dynamodb:TagResource",
-    "ec2:CreateTags",
-    // Only when a launched instance shows no volume yet: is it still pending, or instance-store backed?
-    "ec2:DescribeInstances",
-    "ec2:DescribeVolumes",
-    "elasticfilesystem:DescribeFileSystems",
-    "elasticfilesystem:TagResource",
-    "rds:AddTagsToResource",
-    "rds:ListTagsForResource",
-];
+use crate::services::{actions, services, tagging};
+
+/// `backup-tagger`: read a new resource's tags, add ours — every kind's service, as its adapter module declares.
+pub fn tagger() -> Vec<&'static str> {
+    sorted(services().into_iter().flat_map(|s| actions(s).0.iter().copied()))
+}
 
 /// `backup-backfill`: inventory, the Tagging API, and the service permissions `tag:TagResources` acts with.
-pub const BACKFILL: &[&str] = &[
-    "dynamodb:ListTables",
-    "dynamodb:ListTagsOfResource",
-    // tag:TagResources tags a table with the caller's dynamodb:TagResource permission.
-    "dynamodb:TagResource",
-    "ec2:CreateTags",
-    "ec2:DescribeVolumes",
-    "elasticfilesystem:DescribeFileSystems",
-    // tag:TagResources tags a file system with the caller's elasticfilesystem:TagResource permission.
-    "elasticfilesystem:TagResource",
-    // tag:TagResources tags a DB instance with the caller's rds:AddTagsToResource permission.
-    "rds:AddTagsToResource",
-    "rds:DescribeDBClusters",
-    "rds:DescribeDBInstances",
-    // Read again after the never-overwrite guard refused a write (value_set_meanwhile).
-    "rds:ListTagsForResource",
-    "tag:GetResources",
-    "tag:TagResources",
-];
+pub fn backfill() -> Vec<&'static str> {
+    let per_service = services().into_iter().flat_map(|s| actions(s).1.iter().copied());
+    sorted(per_service.chain(tagging::BACKFILL_ACTIONS.iter().copied()))
+}
 
 /// `backup-bootstrap`: Organizations policies, AWS Backup vault/plan/selection.
-pub const BOOTSTRAP: &[&str] = &[
-    // CreateBackupVault mounts the vault's storage (AWS Backup API reference, CreateBackupVault permissions).
-    "backup-storage:MountCapsule",
-    "backup:CreateBackupPlan",
-    "backup:CreateBackupSelection",
-    "backup:CreateBackupVault",
-    "backup:DeleteBackupPlan",
-    "backup:DeleteBackupSelection",
-    "backup:DescribeBackupVault",
-    "backup:GetBackupPlan",
-    "backup:GetBackupSelection",
-    "backup:ListBackupPlans",
-    "backup:ListBackupSelections",
-    "backup:UpdateBackupPlan",
-    // CreateBackupSelection passes the backup service role to AWS Backup.
-    "iam:PassRole",
-    "organizations:AttachPolicy",
-    "organizations:CreatePolicy",
-    "organizations:DeletePolicy",
-    "organizations:DescribeOrganization",
-    "organizations:DescribePolicy",
-    "organizations:DetachPolicy",
-    "organizations:EnablePolicyType",
-    "organizations:ListPolicies",
-    "organizations:ListRoots",
-    "organizations:ListTargetsForPolicy",
-    "organizations:UpdatePolicy",
-];
+pub fn bootstrap() -> Vec<&'static str> {
+    sorted(
+        crate::organizations::BOOTSTRAP_ACTIONS
+            .iter()
+            .chain(crate::backup::BOOTSTRAP_ACTIONS)
+            .copied(),
+    )
+}
+
+fn sorted(actions: impl Iterator<Item = &'static str>) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = actions.collect();
+    out.sort();
+    out.dedup();
+    out
+}
 
 /// Calls that need no IAM permission.
 pub const ALWAYS_ALLOWED: &[&str] = &["sts:GetCallerIdentity"];
@@ -118,16 +84,21 @@ mod tests {
             "STS.GetCallerIdentity".to_owned(),
             "EC2.DeleteVolume".to_owned(),
         ];
-        assert_eq!(undeclared(calls.iter(), TAGGER), vec!["EC2.DeleteVolume".to_owned()]);
+        assert_eq!(undeclared(calls.iter(), &tagger()), vec!["EC2.DeleteVolume".to_owned()]);
     }
 
     #[test]
-    fn lists_are_sorted_and_unique() {
-        for list in [TAGGER, BACKFILL, BOOTSTRAP] {
-            let mut sorted = list.to_vec();
+    fn lists_are_sorted_unique_and_what_the_template_grants() {
+        for list in [tagger(), backfill(), bootstrap()] {
+            let mut sorted = list.clone();
             sorted.sort();
             sorted.dedup();
-            assert_eq!(sorted, list.to_vec());
+            assert_eq!(sorted, list);
         }
+        assert!(
+            backfill().contains(&"rds:ListTagsForResource"),
+            "re-reads after a refused write"
+        );
+        assert!(tagger().contains(&"ec2:DescribeInstances"));
     }
 }

@@ -1,10 +1,13 @@
-//! Listing what exists: each service module implements [`Inventory`] with the fewest calls its API allows.
+//! Listing what exists: each service module lists its kinds with the fewest calls its API allows, page by page (the
+//! SDK's paginators), and hands back domain references.
 
-use std::future::Future;
+use aws_smithy_async::future::pagination_stream::PaginationStream;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use superwerker_backup_domain::{Arn, ResourceKind, ResourceRef, Tag};
 
-use superwerker_backup_domain::{ResourceKind, ResourceRef, Tag};
-
-use crate::AdapterError;
+use crate::error::{AdapterError, ErrorKind};
 
 /// One resource found by a listing, with its tags where the listing returns them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -12,36 +15,80 @@ pub struct Found {
     pub resource: ResourceRef,
     /// `None` when the listing does not return tags (DynamoDB `ListTables`).
     pub tags: Option<Vec<Tag>>,
+    /// The attributes the kind's `unprotectable` rules test, under their names in the kind table.
+    pub attributes: Vec<(&'static str, String)>,
 }
 
-/// Lists every resource of one kind in the client's region, page by page (the SDK's paginators).
-pub trait Inventory: Send + Sync {
-    fn kind(&self) -> ResourceKind;
-    fn list(&self, region: &str, account: &str) -> impl Future<Output = Result<Vec<Found>, AdapterError>> + Send;
+impl Found {
+    pub fn new(resource: ResourceRef, tags: Option<Vec<Tag>>) -> Found {
+        Found {
+            resource,
+            tags,
+            attributes: Vec::new(),
+        }
+    }
+
+    /// Adds an attribute where the listing has it.
+    pub fn with_attribute(mut self, name: &'static str, value: Option<&str>) -> Found {
+        if let Some(value) = value {
+            self.attributes.push((name, value.to_owned()));
+        }
+        self
+    }
+
+    /// Why AWS Backup cannot protect this resource, if it cannot.
+    pub fn unprotectable(&self) -> Option<&'static str> {
+        let attribute = |name: &str| {
+            self.attributes
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        self.resource.kind.unprotectable_reason(attribute)
+    }
 }
 
-/// A resource reference from an id the service returned (so it is trusted to be well-formed; checked anyway).
+/// Every page of a paginated listing, each turned into [`Found`] entries by `found`.
+pub(crate) async fn found_in_pages<O, E>(
+    mut pages: PaginationStream<Result<O, SdkError<E, HttpResponse>>>,
+    operation: &'static str,
+    region: &str,
+    mut found: impl FnMut(&O, &mut Vec<Found>) -> Result<(), AdapterError>,
+) -> Result<Vec<Found>, AdapterError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AdapterError::from_sdk(operation, region, e))?;
+        found(&page, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// A reference from an id the service returned (so it is trusted to be well-formed; checked anyway).
 pub(crate) fn reference(
     kind: ResourceKind,
     region: &str,
     account: &str,
     id: &str,
 ) -> Result<ResourceRef, AdapterError> {
-    let arn = superwerker_backup_domain::Arn::build(kind.arn_service(), region, account, &kind.arn_resource(id))
-        .map_err(|e| invalid(kind, id, e.to_string()))?;
-    ResourceRef::from_arn(kind, arn).map_err(|e| invalid(kind, id, e))
+    let arn = Arn::build(kind.arn_service(), region, account, &kind.arn_resource(id))
+        .map_err(|e| unexpected(kind, id, e.to_string()))?;
+    ResourceRef::from_arn(kind, arn).map_err(|e| unexpected(kind, id, e))
 }
 
+/// A reference from an ARN the service returned.
 pub(crate) fn reference_from_arn(kind: ResourceKind, arn: &str) -> Result<ResourceRef, AdapterError> {
-    let parsed = superwerker_backup_domain::Arn::parse(arn).map_err(|e| invalid(kind, arn, e.to_string()))?;
-    ResourceRef::from_arn(kind, parsed).map_err(|e| invalid(kind, arn, e))
+    let parsed = Arn::parse(arn).map_err(|e| unexpected(kind, arn, e.to_string()))?;
+    ResourceRef::from_arn(kind, parsed).map_err(|e| unexpected(kind, arn, e))
 }
 
-fn invalid(kind: ResourceKind, id: &str, message: String) -> AdapterError {
-    AdapterError::Failed {
-        operation: "inventory",
-        resource: id.to_owned(),
-        code: "UnexpectedIdentifier".into(),
-        message: format!("{} listed with an unexpected identifier: {message}", kind.label()),
-    }
+fn unexpected(kind: ResourceKind, id: &str, message: String) -> AdapterError {
+    AdapterError::local(
+        "inventory",
+        id,
+        ErrorKind::Other,
+        format!("{} listed with an unexpected identifier: {message}", kind.label()),
+    )
 }

@@ -1,20 +1,22 @@
-//! AWS adapters: one small module per service behind the common [`TagStore`] trait, plus the SDK setup
-//! (credentials, region, endpoint, retries — all from the AWS SDK's standard chain, so `AWS_ENDPOINT_URL` works).
+//! The one crate that talks to AWS: one adapter module per service, all returning domain types, behind the `Aws`
+//! facade (credentials, region, endpoint, retries — all from the AWS SDK's standard chain, so `AWS_ENDPOINT_URL`
+//! works), with a counter of every request sent.
 
+pub mod backup;
+pub mod config;
 pub mod counter;
-pub mod dynamodb;
-pub mod ec2;
-pub mod efs;
 pub mod error;
 pub mod iam;
 pub mod inventory;
-pub mod logging;
+#[cfg(any(test, feature = "memory"))]
+pub mod memory;
 pub mod organizations;
-pub mod rds;
+pub mod services;
 mod store;
-pub mod tagging;
+mod sts;
 
 pub use counter::CallCounter;
-pub use error::{AdapterError, Refusal};
-pub use inventory::{Found, Inventory};
+pub use error::{AdapterError, ErrorKind, Refusal};
+pub use inventory::Found;
+pub use services::ec2_launches::{AttachedVolume, AttachedVolumes};
 pub use store::{value_set_meanwhile, Aws, InstanceVolumes, TagStore};

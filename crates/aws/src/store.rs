@@ -1,37 +1,28 @@
-//! The common trait and the dispatcher that picks the service module and the region's clients.
+//! `Aws`: every AWS call of this service goes through it. The SDK configuration comes from the standard chain, the
+//! service adapters are built once per region, every request is counted, and the engines ask for work by kind.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::SdkConfig;
 use aws_types::region::Region;
-use superwerker_backup_domain::{decide, ResourceKind, ResourceRef, Tag, TagDecision, TagSettings};
+use superwerker_backup_domain::{decide, BulkWrite, ResourceKind, ResourceRef, Tag, TagDecision, TagSettings};
+use tokio::sync::OnceCell;
 
+use crate::backup::Backup;
+use crate::config::{client, in_region};
 use crate::counter::CallCounter;
-use crate::ec2::{AttachedVolumes, Ec2};
 use crate::error::AdapterError;
-use crate::{dynamodb, ec2, efs, rds};
+use crate::inventory::Found;
+use crate::organizations::Organizations;
+use crate::services::ec2_launches::AttachedVolumes;
+use crate::services::RegionServices;
 
-/// Attempts per request when `AWS_MAX_ATTEMPTS` is not set: rides out a few throttles in a row.
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
-/// Environment variable: the per-attempt timeout in milliseconds (default 10,000).
-pub const ENV_ATTEMPT_TIMEOUT_MS: &str = "SUPERWERKER_BACKUP_ATTEMPT_TIMEOUT_MS";
-
-fn env_number(name: &str) -> Option<u64> {
-    std::env::var(name).ok().and_then(|v| v.parse().ok())
-}
-
-/// `AWS_MAX_ATTEMPTS`, else [`DEFAULT_MAX_ATTEMPTS`]; at least 1.
-fn max_attempts() -> u32 {
-    env_number("AWS_MAX_ATTEMPTS").map_or(DEFAULT_MAX_ATTEMPTS, |n| n.clamp(1, u32::MAX as u64) as u32)
-}
-
-/// Read a resource's tags, add one tag. Each service module implements it; [`Aws`] dispatches by kind.
+/// Read a resource's tags, add one tag. [`Aws`] dispatches by kind; `memory::MemoryStore` keeps them in memory.
 pub trait TagStore: Send + Sync {
-    /// All current tags of the resource. `NotReady` when the resource is not visible yet.
+    /// All current tags of the resource. An error of kind not-found or not-ready when it is not visible yet.
     fn read_tags(&self, resource: &ResourceRef) -> impl Future<Output = Result<Vec<Tag>, AdapterError>> + Send;
     /// Adds (or, the AWS APIs being what they are, sets) one tag. Callers decide first that the key is absent.
     fn add_tag(&self, resource: &ResourceRef, tag: &Tag) -> impl Future<Output = Result<(), AdapterError>> + Send;
@@ -54,8 +45,8 @@ pub async fn value_set_meanwhile<S: TagStore>(
 
 /// EC2 instances' EBS volumes: found after a launch event, tagged in batches.
 pub trait InstanceVolumes: Send + Sync {
-    /// The EBS volumes attached to these instances, with their tags. `NotReady` while an instance or its volumes
-    /// are not visible yet.
+    /// The EBS volumes attached to these instances, with their tags. Not-ready while an instance or its volumes are
+    /// not visible yet.
     fn instance_volumes(
         &self,
         region: &str,
@@ -71,53 +62,32 @@ pub trait InstanceVolumes: Send + Sync {
     ) -> impl Future<Output = Vec<(String, Result<(), AdapterError>)>> + Send;
 }
 
-/// The clients of one region.
-#[derive(Clone, Debug)]
-pub struct RegionClients {
-    pub dynamodb: dynamodb::DynamoDb,
-    pub ec2: ec2::Ec2,
-    pub rds: rds::Rds,
-    pub efs: efs::Efs,
-    pub tagging: crate::tagging::Tagging,
-}
+/// Attempts at a Tagging API entry that failed for a passing reason (throttling, a service failure).
+const BULK_ATTEMPTS: u32 = 3;
 
-/// All AWS access of this service: SDK config from the standard chain, clients per region (built once, on first
-/// use), and a counter of every request sent.
 #[derive(Clone, Debug)]
 pub struct Aws {
     sdk: SdkConfig,
     calls: CallCounter,
-    regions: Arc<Mutex<HashMap<String, Arc<RegionClients>>>>,
+    regions: Arc<Mutex<HashMap<String, Arc<RegionServices>>>>,
+    account: Arc<OnceCell<String>>,
 }
 
 impl Aws {
-    /// Loads credentials, region and endpoint (`AWS_ENDPOINT_URL`) the standard way, with [`Aws::loader`]'s retry and
-    /// timeout settings.
+    /// Loads credentials, region and endpoint (`AWS_ENDPOINT_URL`) the standard way, with [`crate::config::loader`]'s
+    /// retry and timeout settings.
     pub async fn from_env() -> Aws {
-        Aws::new(Aws::loader().load().await)
+        Aws::new(crate::config::loader().load().await)
     }
 
-    /// The SDK settings every function starts from: the standard retry mode (jittered exponential backoff on
-    /// throttling, 5xx and transport errors) with `AWS_MAX_ATTEMPTS` or [`DEFAULT_MAX_ATTEMPTS`] attempts, and a
-    /// per-attempt timeout (`SUPERWERKER_BACKUP_ATTEMPT_TIMEOUT_MS`, default 10 s) so a request that hangs is retried
-    /// rather than eating the invocation's time.
-    pub fn loader() -> aws_config::ConfigLoader {
-        let attempt_timeout = Duration::from_millis(env_number(ENV_ATTEMPT_TIMEOUT_MS).unwrap_or(10_000));
-        aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(aws_smithy_types::retry::RetryConfig::standard().with_max_attempts(max_attempts()))
-            .timeout_config(
-                aws_smithy_types::timeout::TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_millis(3100))
-                    .operation_attempt_timeout(attempt_timeout)
-                    .build(),
-            )
-    }
-
-    /// Like [`Aws::from_env`], with the SDK's adaptive retry mode (client-side rate limiting when throttled), for bulk
-    /// work such as the backfill. `AWS_MAX_ATTEMPTS` still applies.
+    /// Like [`Aws::from_env`], with the SDK's adaptive retry mode, for bulk work such as the backfill.
     pub async fn from_env_adaptive() -> Aws {
-        let retry = aws_smithy_types::retry::RetryConfig::adaptive().with_max_attempts(max_attempts());
-        Aws::new(Aws::loader().retry_config(retry).load().await)
+        Aws::new(
+            crate::config::loader()
+                .retry_config(crate::config::adaptive_retry())
+                .load()
+                .await,
+        )
     }
 
     pub fn new(sdk: SdkConfig) -> Aws {
@@ -125,6 +95,7 @@ impl Aws {
             sdk,
             calls: CallCounter::new(),
             regions: Arc::default(),
+            account: Arc::default(),
         }
     }
 
@@ -133,6 +104,7 @@ impl Aws {
         self.sdk.region().map(Region::as_ref)
     }
 
+    /// The SDK settings in use (tests build their own clients from them to set the scene).
     pub fn sdk_config(&self) -> &SdkConfig {
         &self.sdk
     }
@@ -142,75 +114,132 @@ impl Aws {
         &self.calls
     }
 
-    /// An AWS Organizations client (a global service; retries concurrent policy changes, see `organizations`).
-    pub fn organizations(&self) -> aws_sdk_organizations::Client {
-        crate::organizations::client(&self.sdk, &self.calls)
-    }
-
-    /// An AWS Backup client for `region`.
-    pub fn backup(&self, region: &str) -> aws_sdk_backup::Client {
-        let sdk = self.sdk.to_builder().region(Region::new(region.to_owned())).build();
-        let config = aws_sdk_backup::config::Builder::from(&sdk)
-            .interceptor(self.calls.clone())
-            .build();
-        aws_sdk_backup::Client::from_conf(config)
-    }
-
-    /// The account of the credentials in use (STS GetCallerIdentity).
+    /// The account of the credentials in use (STS GetCallerIdentity, asked once per `Aws`).
     pub async fn caller_account(&self) -> Result<String, AdapterError> {
-        let config = aws_sdk_sts::config::Builder::from(&self.sdk)
-            .interceptor(self.calls.clone())
-            .build();
-        let out = aws_sdk_sts::Client::from_conf(config)
-            .get_caller_identity()
-            .send()
+        self.account
+            .get_or_try_init(|| crate::sts::caller_account(&self.sdk, &self.calls))
             .await
-            .map_err(|e| AdapterError::from_sdk("STS.GetCallerIdentity", "caller", e.into_service_error(), &[]))?;
-        out.account.ok_or_else(|| AdapterError::Failed {
-            operation: "STS.GetCallerIdentity",
-            resource: "caller".into(),
-            code: "NoAccount".into(),
-            message: "GetCallerIdentity returned no account".into(),
-        })
+            .cloned()
     }
 
-    /// The clients for `region`, built on first use.
-    pub fn clients(&self, region: &str) -> Arc<RegionClients> {
+    pub(crate) fn services(&self, region: &str) -> Arc<RegionServices> {
         let mut map = self.regions.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         map.entry(region.to_owned())
-            .or_insert_with(|| {
-                let sdk = self.sdk.to_builder().region(Region::new(region.to_owned())).build();
-                Arc::new(RegionClients {
-                    dynamodb: dynamodb::DynamoDb::new(&sdk, &self.calls),
-                    ec2: ec2::Ec2::new(&sdk, &self.calls),
-                    rds: rds::Rds::new(&sdk, &self.calls),
-                    efs: efs::Efs::new(&sdk, &self.calls),
-                    tagging: crate::tagging::Tagging::new(&sdk, &self.calls),
-                })
-            })
+            .or_insert_with(|| Arc::new(RegionServices::new(&in_region(&self.sdk, region), &self.calls)))
             .clone()
     }
+
+    /// AWS Organizations (a global service).
+    pub fn organizations(&self) -> Organizations {
+        Organizations::from_config(&self.sdk, &self.calls)
+    }
+
+    /// AWS Backup in `region`.
+    pub fn backup(&self, region: &str) -> Backup {
+        Backup::new(
+            client!(aws_sdk_backup, &in_region(&self.sdk, region), &self.calls),
+            region,
+        )
+    }
+
+    /// The regions enabled for this account, for `--regions all`.
+    pub async fn enabled_regions(&self) -> Result<Vec<String>, AdapterError> {
+        let home = self.region().unwrap_or("us-east-1").to_owned();
+        self.services(&home).ec2.enabled_regions().await
+    }
+
+    /// Every resource of `kind` in `region`.
+    pub async fn list(&self, kind: ResourceKind, region: &str, account: &str) -> Result<Vec<Found>, AdapterError> {
+        self.services(region).list(kind, region, account).await
+    }
+
+    /// The tags the Tagging API's index holds for every resource of `kind` in `region`, by ARN.
+    pub async fn indexed_tags(
+        &self,
+        kind: ResourceKind,
+        region: &str,
+    ) -> Result<HashMap<String, Vec<Tag>>, AdapterError> {
+        self.services(region).tagging.tags_by_type(kind.label()).await
+    }
+
+    /// Writes `tag` to many resources of one kind in `region` the way the kind's row says (`bulk_write`, `batch`);
+    /// each ARN with its result. Tagging API entries that failed for a passing reason are tried again.
+    pub async fn write_bulk(
+        &self,
+        kind: ResourceKind,
+        region: &str,
+        resources: &[ResourceRef],
+        tag: &Tag,
+    ) -> Vec<(String, Result<(), AdapterError>)> {
+        let services = self.services(region);
+        let spec = kind.spec();
+        match spec.bulk_write {
+            BulkWrite::Ec2CreateTags => {
+                let ids: Vec<String> = resources.iter().map(|r| r.id.clone()).collect();
+                let arn_of: HashMap<&str, String> =
+                    resources.iter().map(|r| (r.id.as_str(), r.arn.to_string())).collect();
+                let mut out = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(spec.batch) {
+                    for (id, result) in services.ec2.tag_volumes(chunk, tag).await {
+                        out.push((arn_of.get(id.as_str()).cloned().unwrap_or(id), result));
+                    }
+                }
+                out
+            }
+            BulkWrite::TaggingApi => {
+                let mut out = Vec::with_capacity(resources.len());
+                for chunk in resources.chunks(spec.batch) {
+                    let arns: Vec<String> = chunk.iter().map(|r| r.arn.to_string()).collect();
+                    out.extend(tag_with_retries(&services, arns, tag).await);
+                }
+                out
+            }
+        }
+    }
+}
+
+/// One `TagResources` call for up to 20 ARNs, and again for the entries that failed for a passing reason.
+async fn tag_with_retries(
+    services: &RegionServices,
+    arns: Vec<String>,
+    tag: &Tag,
+) -> Vec<(String, Result<(), AdapterError>)> {
+    let mut out = Vec::with_capacity(arns.len());
+    let mut todo = arns;
+    for attempt in 1..=BULK_ATTEMPTS {
+        match services.tagging.tag_resources(&todo, tag).await {
+            Ok(failed) => {
+                let mut failed: HashMap<String, AdapterError> = failed.into_iter().collect();
+                let mut again = Vec::new();
+                for arn in todo {
+                    match failed.remove(&arn) {
+                        None => out.push((arn, Ok(()))),
+                        Some(e) if e.is_retryable() && attempt < BULK_ATTEMPTS => again.push(arn),
+                        Some(e) => out.push((arn, Err(e))),
+                    }
+                }
+                if again.is_empty() {
+                    return out;
+                }
+                tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+                todo = again;
+            }
+            Err(e) => {
+                out.extend(todo.iter().map(|arn| (arn.clone(), Err(e.for_resource(arn)))));
+                return out;
+            }
+        }
+    }
+    out
 }
 
 impl TagStore for Aws {
     async fn read_tags(&self, resource: &ResourceRef) -> Result<Vec<Tag>, AdapterError> {
-        let c = self.clients(resource.region());
-        match resource.kind {
-            ResourceKind::DynamoDbTable => c.dynamodb.read_tags(resource).await,
-            ResourceKind::EbsVolume => c.ec2.read_tags(resource).await,
-            ResourceKind::RdsDbInstance | ResourceKind::RdsDbCluster => c.rds.read_tags(resource).await,
-            ResourceKind::EfsFileSystem => c.efs.read_tags(resource).await,
-        }
+        self.services(resource.region()).read_tags(resource).await
     }
 
     async fn add_tag(&self, resource: &ResourceRef, tag: &Tag) -> Result<(), AdapterError> {
-        let c = self.clients(resource.region());
-        match resource.kind {
-            ResourceKind::DynamoDbTable => c.dynamodb.add_tag(resource, tag).await,
-            ResourceKind::EbsVolume => c.ec2.add_tag(resource, tag).await,
-            ResourceKind::RdsDbInstance | ResourceKind::RdsDbCluster => c.rds.add_tag(resource, tag).await,
-            ResourceKind::EfsFileSystem => c.efs.add_tag(resource, tag).await,
-        }
+        self.services(resource.region()).add_tag(resource, tag).await
     }
 }
 
@@ -221,8 +250,10 @@ impl InstanceVolumes for Aws {
         account: &str,
         instance_ids: &[String],
     ) -> Result<AttachedVolumes, AdapterError> {
-        let ec2: Ec2 = self.clients(region).ec2.clone();
-        ec2.instance_volumes(region, account, instance_ids).await
+        self.services(region)
+            .ec2
+            .instance_volumes(region, account, instance_ids)
+            .await
     }
 
     async fn tag_volumes(
@@ -231,7 +262,6 @@ impl InstanceVolumes for Aws {
         volume_ids: &[String],
         tag: &Tag,
     ) -> Vec<(String, Result<(), AdapterError>)> {
-        let ec2: Ec2 = self.clients(region).ec2.clone();
-        ec2.tag_volumes(volume_ids, tag).await
+        self.services(region).ec2.tag_volumes(volume_ids, tag).await
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use aws_sdk_resourcegroupstagging::operation::tag_resources::TagResourcesOutput;
 use aws_sdk_resourcegroupstagging::types::{ErrorCode, FailureInfo};
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
-use superwerker_backup_aws::tagging::Tagging;
+use superwerker_backup_aws::services::tagging::Tagging;
 use superwerker_backup_domain::Tag;
 
 #[tokio::test]
@@ -31,9 +31,7 @@ async fn failed_arns_come_back_with_their_error_and_the_rest_are_not_failed() {
                 .set_failed_resources_map(Some(failed))
                 .build()
         });
-    let tagging = Tagging {
-        client: mock_client!(aws_sdk_resourcegroupstagging, RuleMode::MatchAny, [&rule]),
-    };
+    let tagging = Tagging::new(mock_client!(aws_sdk_resourcegroupstagging, RuleMode::MatchAny, [&rule]));
     let arns = vec![
         "arn:aws:rds:eu-central-1:123456789012:db:a".to_owned(),
         gone.to_owned(),

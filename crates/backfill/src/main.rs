@@ -12,8 +12,8 @@ use superwerker_backup_aws::Aws;
 use superwerker_backup_backfill::{run, BackfillOptions, NoProgress};
 use superwerker_backup_domain::TagSettings;
 
-/// Environment variable: DynamoDB tables tagged per second at most (default 5, AWS's per-account limit; 0 = no
-/// pause, for emulators).
+/// Environment variable: overrides the per-account write rate of kinds that have one (DynamoDB: 5 per second, AWS's
+/// per-account limit); 0 = no pause, for emulators.
 const ENV_DYNAMODB_TAGS_PER_SECOND: &str = "SUPERWERKER_BACKUP_DYNAMODB_TAGS_PER_SECOND";
 
 #[derive(Debug, Deserialize)]
@@ -31,10 +31,11 @@ fn options(payload: Value, settings: &TagSettings, own_region: &str) -> Result<B
         ..BackfillOptions::default()
     };
     if let Ok(rate) = std::env::var(ENV_DYNAMODB_TAGS_PER_SECOND) {
-        opts.dynamodb_tags_per_second = rate
-            .trim()
-            .parse()
-            .map_err(|_| format!("{ENV_DYNAMODB_TAGS_PER_SECOND} must be a number, got {rate:?}"))?;
+        opts.rate_override = Some(
+            rate.trim()
+                .parse()
+                .map_err(|_| format!("{ENV_DYNAMODB_TAGS_PER_SECOND} must be a number, got {rate:?}"))?,
+        );
     }
     opts.regions = vec![own_region.to_owned()];
     if payload.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event") {
@@ -54,7 +55,7 @@ fn options(payload: Value, settings: &TagSettings, own_region: &str) -> Result<B
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    superwerker_backup_aws::logging::init_lambda_json();
+    lambda_runtime::tracing::init_default_subscriber();
     let aws = Aws::from_env_adaptive().await;
     let settings = TagSettings::from_lookup(|name| std::env::var(name).ok())?;
     let region = aws

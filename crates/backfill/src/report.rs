@@ -3,6 +3,11 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use superwerker_backup_domain::kinds::label_width;
+use superwerker_backup_domain::{ResourceKind, TagSettings};
+
+use crate::plan::{kept, Plan, State};
+use crate::write::Written;
 
 /// One resource that could not be read or tagged, with the AWS error.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -21,6 +26,8 @@ pub struct KindReport {
     pub opted_out: u64,
     /// Key present with another value (left alone).
     pub other_value: u64,
+    /// AWS Backup cannot protect them as configured (never tagged; each is logged with the reason).
+    pub unprotectable: u64,
     /// Tagged now (0 in a dry run).
     pub tagged: u64,
     /// Would be tagged (dry run only).
@@ -33,7 +40,7 @@ pub struct KindReport {
 pub struct Report {
     pub dry_run: bool,
     pub regions: Vec<String>,
-    /// By resource type label (`dynamodb:table`, `ec2:volume`, `rds:db`).
+    /// By resource type label (`dynamodb:table`, `ec2:volume`, `rds:db`, …): every kind, even when none was found.
     pub kinds: BTreeMap<String, KindReport>,
     /// Requests sent, by `Service.Operation`.
     pub api_calls: BTreeMap<String, u64>,
@@ -43,13 +50,115 @@ pub struct Report {
     pub partial: bool,
     /// The ARNs tagged (or that would be tagged), for audit trails and tests.
     pub tagged_resources: Vec<String>,
-    /// By region: how tables the Tagging API's index reports untagged were checked before tagging — the role's
-    /// never-overwrite guard proven by a probe, or one `ListTagsOfResource` each (and why).
+    /// By "<region> <kind label>", for kinds whose tags come from the Tagging API's index (DynamoDB tables): how the
+    /// resources it reports untagged were checked before tagging — the role's never-overwrite guard proven by a
+    /// probe, or one read each (and why).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub dynamodb_checks: BTreeMap<String, String>,
+    pub index_checks: BTreeMap<String, String>,
+}
+
+impl KindReport {
+    /// Counts a kept resource under its value.
+    fn count_kept(&mut self, state: &State) {
+        match state {
+            State::Daily => self.already_daily += 1,
+            State::OptedOut => self.opted_out += 1,
+            State::Other(_) => self.other_value += 1,
+            State::ToTag | State::Failed(_) | State::Unprotectable(_) => {}
+        }
+    }
+
+    fn fail(&mut self, resource: &str, error: &str) {
+        self.failed.push(Failure {
+            resource: resource.to_owned(),
+            error: error.to_owned(),
+        });
+    }
 }
 
 impl Report {
+    /// The report of a plan and the outcome of its writes (none in a dry run); one log line per decision.
+    pub fn from_plan(
+        settings: &TagSettings,
+        dry_run: bool,
+        plan: Plan,
+        outcomes: &BTreeMap<String, Written>,
+    ) -> Report {
+        let mut report = Report {
+            dry_run,
+            regions: plan.regions.clone(),
+            index_checks: plan.index_checks.clone(),
+            kinds: ResourceKind::all()
+                .map(|k| (k.label().to_owned(), KindReport::default()))
+                .collect(),
+            ..Report::default()
+        };
+        for (kind, failure) in plan.listing_failures {
+            report
+                .kinds
+                .entry(kind.label().to_owned())
+                .or_default()
+                .failed
+                .push(failure);
+        }
+        let key = &settings.key;
+        for p in plan.entries {
+            let arn = p.resource.arn.to_string();
+            let k = report.kinds.entry(p.resource.kind.label().to_owned()).or_default();
+            k.scanned += 1;
+            let (action, reason) = match &p.state {
+                State::Daily | State::OptedOut | State::Other(_) => {
+                    k.count_kept(&p.state);
+                    match &p.state {
+                        State::Daily => ("kept", format!("already {}", settings.value)),
+                        State::OptedOut => ("kept", "opted out (none)".to_owned()),
+                        other => ("kept", format!("other value {other:?}, never overwritten")),
+                    }
+                }
+                State::Failed(e) => {
+                    k.fail(&arn, e);
+                    ("failed", e.clone())
+                }
+                State::Unprotectable(reason) => {
+                    k.unprotectable += 1;
+                    ("skipped", format!("AWS Backup cannot protect it: {reason}"))
+                }
+                State::ToTag if dry_run => {
+                    k.would_tag += 1;
+                    report.tagged_resources.push(arn.clone());
+                    ("would-tag", format!("{key} absent"))
+                }
+                State::ToTag => match outcomes.get(&arn) {
+                    Some(Written::Tagged) => {
+                        k.tagged += 1;
+                        report.tagged_resources.push(arn.clone());
+                        ("tagged", format!("{key} absent"))
+                    }
+                    Some(Written::Kept(v)) => {
+                        k.count_kept(&kept(settings, v.clone()));
+                        (
+                            "kept",
+                            format!("{v:?} set after the scan; the write was refused, never overwritten"),
+                        )
+                    }
+                    Some(Written::Failed(e)) => {
+                        k.fail(&arn, e);
+                        ("failed", e.clone())
+                    }
+                    None => {
+                        let e = "not attempted: its region's tagging task failed";
+                        k.fail(&arn, e);
+                        ("failed", e.to_owned())
+                    }
+                },
+            };
+            tracing::info!(resource = %arn, action, reason = %reason, "backfill decision");
+        }
+        let partial = report.failures().next().is_some();
+        report.partial = partial;
+        report
+    }
+
     pub fn failures(&self) -> impl Iterator<Item = &Failure> {
         self.kinds.values().flat_map(|k| k.failed.iter())
     }
@@ -61,18 +170,20 @@ impl Report {
     /// A table for people.
     pub fn to_table(&self) -> String {
         let tag_col = if self.dry_run { "would tag" } else { "tagged" };
+        let w = label_width();
         let mut out = format!(
-            "{:<16} {:>8} {:>8} {:>9} {:>6} {:>10} {:>7}\n",
-            "type", "scanned", "daily", "opted out", "other", tag_col, "failed"
+            "{:<w$} {:>8} {:>8} {:>9} {:>6} {:>11} {:>10} {:>7}\n",
+            "type", "scanned", "daily", "opted out", "other", "unsupported", tag_col, "failed"
         );
         for (label, k) in &self.kinds {
             out.push_str(&format!(
-                "{:<16} {:>8} {:>8} {:>9} {:>6} {:>10} {:>7}\n",
+                "{:<w$} {:>8} {:>8} {:>9} {:>6} {:>11} {:>10} {:>7}\n",
                 label,
                 k.scanned,
                 k.already_daily,
                 k.opted_out,
                 k.other_value,
+                k.unprotectable,
                 if self.dry_run { k.would_tag } else { k.tagged },
                 k.failed.len()
             ));
@@ -80,8 +191,8 @@ impl Report {
         for f in self.failures() {
             out.push_str(&format!("failed: {} — {}\n", f.resource, f.error));
         }
-        for (region, check) in &self.dynamodb_checks {
-            out.push_str(&format!("dynamodb tag checks in {region}: {check}\n"));
+        for (place, check) in &self.index_checks {
+            out.push_str(&format!("index checks, {place}: {check}\n"));
         }
         let calls: Vec<String> = self.api_calls.iter().map(|(op, n)| format!("{op}={n}")).collect();
         out.push_str(&format!(
@@ -97,5 +208,35 @@ impl Report {
             (false, false) => "backfill: complete\n",
         });
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Planned;
+    use superwerker_backup_domain::ResourceRef;
+
+    #[test]
+    fn the_table_fits_the_longest_kind_label() {
+        let mut plan = Plan::default();
+        plan.entries.push(Planned {
+            resource: ResourceRef::parse("arn:aws:elasticfilesystem:eu-central-1:123456789012:file-system/fs-1")
+                .unwrap(),
+            state: State::ToTag,
+            tags: vec![],
+            from_index: false,
+        });
+        let table = Report::from_plan(&TagSettings::default(), true, plan, &BTreeMap::new()).to_table();
+        let rows: Vec<&str> = table.lines().take(1 + ResourceKind::all().count()).collect();
+        let scanned_at = rows[0].find("scanned").unwrap();
+        for row in &rows[1..] {
+            let label = row.split_whitespace().next().unwrap();
+            assert!(
+                row[label.len()..scanned_at].chars().all(|c| c == ' '),
+                "{row:?} runs into the next column"
+            );
+        }
+        assert!(table.contains("elasticfilesystem:file-system "), "{table}");
     }
 }

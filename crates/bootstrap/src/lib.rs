@@ -8,14 +8,12 @@ pub mod custom_resource;
 pub mod organization;
 pub mod report;
 
-use std::fmt::Debug;
 use std::str::FromStr;
 
-use aws_sdk_organizations::types::PolicyType;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde::{Deserialize, Serialize};
+use superwerker_backup_aws::organizations::OrgInfo;
 use superwerker_backup_aws::{AdapterError, Aws};
-use superwerker_backup_domain::policy::{self, BackupPlanSpec};
+use superwerker_backup_domain::policy::{self, BackupPlanSpec, PolicyKind};
 use superwerker_backup_domain::{partition_for_region, TagSettings};
 use thiserror::Error;
 
@@ -25,21 +23,11 @@ pub use report::{Change, ChangeKind, Report};
 pub enum BootstrapError {
     #[error(transparent)]
     Aws(#[from] AdapterError),
+    /// The options or where it runs do not allow the request; the message says what to change.
     #[error("{0}")]
     Config(String),
-}
-
-/// Maps an SDK error of `operation` on `what` to a [`BootstrapError`].
-pub(crate) fn aws<E, R>(
-    operation: &'static str,
-    what: &str,
-) -> impl FnOnce(aws_sdk_organizations::error::SdkError<E, R>) -> BootstrapError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: Debug + Send + Sync + 'static,
-{
-    let what = what.to_owned();
-    move |e| AdapterError::from_sdk(operation, &what, e, &[]).into()
+    #[error("cannot write the policy document: {0}")]
+    Serialize(serde_json::Error),
 }
 
 /// Where the backup plan lives.
@@ -98,7 +86,7 @@ struct Context {
     account: String,
     region: String,
     partition: &'static str,
-    organization: Option<organization::Organization>,
+    organization: Option<OrgInfo>,
     scope: BackupScope,
     regions: Vec<String>,
 }
@@ -123,7 +111,7 @@ async fn context(aws: &Aws, opts: &BootstrapOptions) -> Result<Context, Bootstra
         }
     }
     let account = aws.caller_account().await?;
-    let organization = organization::describe(&aws.organizations()).await?;
+    let organization = aws.organizations().describe().await?;
     let is_management = organization.as_ref().is_some_and(|o| o.management_account == account);
     let scope = opts.scope.unwrap_or(if is_management {
         BackupScope::Organization
@@ -163,11 +151,11 @@ pub async fn run(aws: &Aws, opts: &BootstrapOptions) -> Result<Report, Bootstrap
         scope: format!("{:?}", ctx.scope).to_lowercase(),
         changes: vec![],
     };
-    let org_client = aws.organizations();
+    let orgs = aws.organizations();
     match &ctx.organization {
         Some(org) if org.management_account == ctx.account => {
             let content = policy::tag_policy(&opts.settings.key, &opts.settings.value, &opts.enforced_for);
-            organization::ensure_policy(&org_client, org, PolicyType::TagPolicy, &content, &mut report).await?;
+            organization::ensure_policy(&orgs, org, PolicyKind::Tag, &content, &mut report).await?;
         }
         _ => report.push(
             "tag policy",
@@ -185,12 +173,12 @@ pub async fn run(aws: &Aws, opts: &BootstrapOptions) -> Result<Report, Bootstrap
                 &ctx.regions,
                 &opts.vault,
             );
-            organization::ensure_policy(&org_client, org, PolicyType::BackupPolicy, &content, &mut report).await?;
+            organization::ensure_policy(&orgs, org, PolicyKind::Backup, &content, &mut report).await?;
         }
         BackupScope::Account => {
             let spec = plan_spec(&ctx, opts);
             for region in &ctx.regions {
-                account::ensure(&aws.backup(region), region, &spec, &mut report).await?;
+                account::ensure(&aws.backup(region), &spec, &mut report).await?;
             }
         }
     }
@@ -206,22 +194,20 @@ pub async fn remove(aws: &Aws, opts: &BootstrapOptions) -> Result<Report, Bootst
         scope: format!("{:?}", ctx.scope).to_lowercase(),
         changes: vec![],
     };
-    let org_client = aws.organizations();
+    let orgs = aws.organizations();
     if ctx
         .organization
         .as_ref()
         .is_some_and(|o| o.management_account == ctx.account)
     {
-        organization::remove_policy(&org_client, PolicyType::TagPolicy, &mut report).await?;
+        organization::remove_policy(&orgs, PolicyKind::Tag, &mut report).await?;
     }
     match ctx.scope {
-        BackupScope::Organization => {
-            organization::remove_policy(&org_client, PolicyType::BackupPolicy, &mut report).await?
-        }
+        BackupScope::Organization => organization::remove_policy(&orgs, PolicyKind::Backup, &mut report).await?,
         BackupScope::Account => {
             let spec = plan_spec(&ctx, opts);
             for region in &ctx.regions {
-                account::remove(&aws.backup(region), region, &spec, &mut report).await?;
+                account::remove(&aws.backup(region), &spec, &mut report).await?;
             }
         }
     }

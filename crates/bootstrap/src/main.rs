@@ -1,4 +1,7 @@
 //! `backup-bootstrap` Lambda: the CloudFormation custom resource that creates the tag policy and the backup plan.
+// The custom resource awaits the whole bootstrap (policies, plans, selections) in one future: its layout nests deeper
+// than rustc's default query depth.
+#![recursion_limit = "256"]
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -13,7 +16,7 @@ const RESERVE: Duration = Duration::from_secs(10);
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    superwerker_backup_aws::logging::init_lambda_json();
+    lambda_runtime::tracing::init_default_subscriber();
     let aws = Aws::from_env().await;
     let settings = TagSettings::from_lookup(|name| std::env::var(name).ok())?;
     let (aws, settings) = (&aws, &settings);

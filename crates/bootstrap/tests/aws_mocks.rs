@@ -1,7 +1,6 @@
-//! The parts the local emulator (moto 5.2) does not implement, tested with aws-smithy-mocks:
-//! - AWS Backup `ListBackupSelections` / `CreateBackupSelection` / `GetBackupSelection` / `DeleteBackupSelection`
-//!   (moto answers 500 NotImplemented), for the selection bootstrap creates in account scope;
-//! - Organizations `ConcurrentModificationException`, which moto never sends, for the retry classifier.
+//! The selection steps of account scope with answers the emulator cannot be asked for on demand (a drifted selection,
+//! the exact request sent), with aws-smithy-mocks; the whole account scope also runs against the emulator
+//! (tests/tests/bootstrap_emulator.rs).
 
 use std::sync::{Arc, Mutex};
 
@@ -11,7 +10,8 @@ use aws_sdk_backup::operation::get_backup_selection::GetBackupSelectionOutput;
 use aws_sdk_backup::operation::list_backup_selections::ListBackupSelectionsOutput;
 use aws_sdk_backup::types::{BackupSelectionsListMember, ConditionType};
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
-use superwerker_backup_bootstrap::account::{ensure_selection, selection};
+use superwerker_backup_aws::backup::{selection_input as selection, Backup};
+use superwerker_backup_bootstrap::account::ensure_selection;
 use superwerker_backup_bootstrap::{ChangeKind, Report};
 use superwerker_backup_domain::policy::{service_role_arn, BackupPlanSpec};
 
@@ -58,9 +58,14 @@ async fn a_missing_selection_is_created_with_the_tag_condition_the_role_and_the_
     let create = capturing_create(seen.clone());
     let client = mock_client!(aws_sdk_backup, RuleMode::MatchAny, [&list, &create]);
     let mut report = Report::default();
-    ensure_selection(&client, "eu-central-1", Some("plan-1"), &spec(), &mut report)
-        .await
-        .unwrap();
+    ensure_selection(
+        &Backup::new(client.clone(), "eu-central-1"),
+        Some("plan-1"),
+        &spec(),
+        &mut report,
+    )
+    .await
+    .unwrap();
 
     assert_eq!(create.num_calls(), 1);
     let seen = seen.lock().unwrap();
@@ -94,9 +99,14 @@ async fn a_matching_selection_is_left_alone() {
     let create = capturing_create(Arc::default());
     let client = mock_client!(aws_sdk_backup, RuleMode::MatchAny, [&list, &get, &create]);
     let mut report = Report::default();
-    ensure_selection(&client, "eu-central-1", Some("plan-1"), &spec(), &mut report)
-        .await
-        .unwrap();
+    ensure_selection(
+        &Backup::new(client.clone(), "eu-central-1"),
+        Some("plan-1"),
+        &spec(),
+        &mut report,
+    )
+    .await
+    .unwrap();
     assert_eq!(create.num_calls(), 0);
     assert!(report.is_up_to_date());
 }
@@ -122,9 +132,14 @@ async fn a_drifted_selection_is_replaced_and_dry_run_writes_nothing() {
             dry_run,
             ..Report::default()
         };
-        ensure_selection(&client, "eu-central-1", Some("plan-1"), &spec(), &mut report)
-            .await
-            .unwrap();
+        ensure_selection(
+            &Backup::new(client.clone(), "eu-central-1"),
+            Some("plan-1"),
+            &spec(),
+            &mut report,
+        )
+        .await
+        .unwrap();
         assert_eq!(report.changes[0].kind, ChangeKind::Updated);
         let writes = if dry_run { 0 } else { 1 };
         assert_eq!(delete.num_calls(), writes, "dry_run={dry_run}");
@@ -136,67 +151,4 @@ async fn a_drifted_selection_is_replaced_and_dry_run_writes_nothing() {
             );
         }
     }
-}
-
-/// Our Organizations client (as `superwerker_backup_aws::Aws::organizations` builds it) with the mocks added.
-async fn organizations_with(rules: &[&aws_smithy_mocks::Rule]) -> aws_sdk_organizations::Client {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_organizations::config::Credentials::for_tests())
-        .http_client(aws_smithy_mocks::create_mock_http_client())
-        .load()
-        .await;
-    let ours = superwerker_backup_aws::Aws::new(sdk).organizations();
-    let mut interceptor = aws_smithy_mocks::MockResponseInterceptor::new().rule_mode(RuleMode::Sequential);
-    for rule in rules {
-        interceptor = interceptor.with_rule(rule);
-    }
-    aws_sdk_organizations::Client::from_conf(ours.config().to_builder().interceptor(interceptor).build())
-}
-
-const CONCURRENT: &str = r#"{"__type":"ConcurrentModificationException","Message":"The target of the operation is currently being modified by a different request."}"#;
-
-// The SDK's backoff sleeps run on tokio's clock, paused here and advanced when idle: the test does not wait seconds.
-#[tokio::test(start_paused = true)]
-async fn concurrent_modification_is_retried_with_backoff_then_succeeds() {
-    let rule = mock!(aws_sdk_organizations::Client::attach_policy)
-        .sequence()
-        .http_status(400, Some(CONCURRENT.into()))
-        .times(2)
-        .output(|| aws_sdk_organizations::operation::attach_policy::AttachPolicyOutput::builder().build())
-        .build();
-    let client = organizations_with(&[&rule]).await;
-    client
-        .attach_policy()
-        .policy_id("p-1")
-        .target_id("r-1")
-        .send()
-        .await
-        .expect("retried to success");
-    assert_eq!(rule.num_calls(), 3);
-}
-
-#[tokio::test(start_paused = true)]
-async fn concurrent_modification_retries_are_bounded() {
-    let rule = mock!(aws_sdk_organizations::Client::update_policy)
-        .sequence()
-        .http_status(400, Some(CONCURRENT.into()))
-        .times(10)
-        .build();
-    let client = organizations_with(&[&rule]).await;
-    let err = client
-        .update_policy()
-        .policy_id("p-1")
-        .content("{}")
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(
-        aws_sdk_organizations::error::ProvideErrorMetadata::code(&err),
-        Some("ConcurrentModificationException")
-    );
-    assert_eq!(
-        rule.num_calls(),
-        superwerker_backup_aws::organizations::MAX_ATTEMPTS as usize
-    );
 }

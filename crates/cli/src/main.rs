@@ -61,7 +61,7 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         output: Output,
     },
-    /// Tag every existing DynamoDB table, EBS volume and RDS DB instance that lacks the backup tag (never overwrites).
+    /// Tag every existing resource of every protected kind that lacks the backup tag (never overwrites).
     /// Exit code 2 when some resources failed (the others are done).
     Backfill {
         /// Report what would be tagged; write nothing.
@@ -70,7 +70,8 @@ enum Command {
         /// Regions to cover: a list, or `all` for every enabled region (default: the current region).
         #[arg(long, value_delimiter = ',')]
         regions: Vec<String>,
-        /// DynamoDB tables tagged per second at most (AWS allows 5 tagging calls per second per account).
+        /// DynamoDB tables tagged per second at most (AWS allows 5 tagging calls per second per account): the pace of
+        /// every kind whose tagging quota is per account; 0 = no pause (emulators).
         #[arg(long, default_value_t = 5.0)]
         dynamodb_tags_per_second: f64,
         #[arg(long, value_enum, default_value = "table")]
@@ -198,9 +199,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::IamActions => {
             use superwerker_backup_aws::iam;
             let actions = serde_json::json!({
-                "backup-tagger": iam::TAGGER,
-                "backup-backfill": iam::BACKFILL,
-                "backup-bootstrap": iam::BOOTSTRAP,
+                "backup-tagger": iam::tagger(),
+                "backup-backfill": iam::backfill(),
+                "backup-bootstrap": iam::bootstrap(),
             });
             println!("{}", serde_json::to_string_pretty(&actions)?);
             Ok(ExitCode::SUCCESS)
@@ -213,7 +214,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         "source": e.eventbridge_source(),
                         "eventSource": e.event_source,
                         "eventName": e.event_name,
-                        "resourceType": e.kind.label(),
+                        "resourceType": e.kind().map(|k| k.label()),
                     })
                 })
                 .collect();
@@ -228,10 +229,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 settings,
                 ..Default::default()
             };
-            let regions = superwerker_backup_backfill::regions(&aws, &opts)?;
-            let coverage = superwerker_backup_backfill::audit::Coverage::from_aws(&aws, &regions);
-            let report =
-                superwerker_backup_backfill::audit::audit(&aws, &coverage, &opts, std::time::SystemTime::now()).await?;
+            let sources =
+                superwerker_backup_audit::Sources::from_aws(&aws, &superwerker_backup_backfill::regions(&aws, &opts)?);
+            let report = superwerker_backup_audit::audit(&aws, &sources, &opts, std::time::SystemTime::now()).await?;
             match output {
                 Output::Table => print!("{}", report.to_table()),
                 Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
@@ -254,7 +254,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 dry_run,
                 regions,
                 settings,
-                dynamodb_tags_per_second,
+                rate_override: Some(dynamodb_tags_per_second),
                 ..Default::default()
             };
             let progress = std::sync::Arc::new(CliProgress::new());
@@ -276,11 +276,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 /// `all` means every enabled region (EC2 DescribeRegions); otherwise the list as given.
 async fn resolve_regions(aws: &Aws, regions: Vec<String>) -> Result<Vec<String>> {
     if regions.iter().any(|r| r == "all") {
-        let home = aws
-            .region()
-            .ok_or_else(|| anyhow::anyhow!("no AWS region configured"))?
-            .to_owned();
-        Ok(aws.clients(&home).ec2.enabled_regions().await?)
+        aws.region()
+            .ok_or_else(|| anyhow::anyhow!("no AWS region configured"))?;
+        Ok(aws.enabled_regions().await?)
     } else {
         Ok(regions)
     }

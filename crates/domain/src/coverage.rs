@@ -1,7 +1,9 @@
 //! Which backup selection covers a resource, and whether the resource counts as protected. Pure rules for `audit`.
 
 use serde::Serialize;
+use serde_json::Value;
 
+use crate::policy::BackupPlanSpec;
 use crate::tags::{value_of, Tag};
 
 /// A tag or ARN test as AWS Backup selections express them.
@@ -26,6 +28,8 @@ pub struct Selection {
     pub not_resources: Vec<String>,
     pub any_of: Vec<Test>,
     pub all_of: Vec<Test>,
+    /// The IAM role AWS Backup uses for this selection (`IamRoleArn`, or a policy's `iam_role_arn`).
+    pub role: Option<String>,
 }
 
 /// `*` matches any run of characters (AWS Backup resource patterns and StringLike conditions).
@@ -58,6 +62,19 @@ fn holds(test: &Test, tags: &[Tag]) -> bool {
 }
 
 impl Selection {
+    /// Whether this is exactly the selection `spec` asks for: its role, its one tag, nothing else.
+    pub fn is_exactly(&self, spec: &BackupPlanSpec) -> bool {
+        self.role.as_deref() == Some(spec.role_arn.as_str())
+            && self.any_of
+                == [Test::Equals {
+                    key: spec.tag_key.clone(),
+                    value: spec.tag_value.clone(),
+                }]
+            && self.resources.is_empty()
+            && self.not_resources.is_empty()
+            && self.all_of.is_empty()
+    }
+
     /// Whether this selection selects the resource `arn` (in `region`) with these tags.
     pub fn covers(&self, arn: &str, region: &str, tags: &[Tag]) -> bool {
         if !self.regions.is_empty() && !self.regions.iter().any(|r| r == region) {
@@ -79,6 +96,51 @@ impl Selection {
     }
 }
 
+/// The tag selections of an Organizations (effective) backup policy document.
+pub fn selections_from_policy(content: &Value) -> Vec<Selection> {
+    // Effective policies carry plain values; policy documents carry `{"@@assign": ...}`: accept both.
+    fn plain(v: &Value) -> &Value {
+        v.get("@@assign").unwrap_or(v)
+    }
+    fn strings(v: &Value) -> Vec<String> {
+        match plain(v) {
+            Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect(),
+            Value::String(s) => vec![s.clone()],
+            _ => Vec::new(),
+        }
+    }
+    let mut out = Vec::new();
+    let Some(plans) = content.get("plans").and_then(Value::as_object) else {
+        return out;
+    };
+    for (plan_name, plan) in plans {
+        let regions = plan.get("regions").map(strings).unwrap_or_default();
+        let Some(tag_selections) = plan.pointer("/selections/tags").and_then(Value::as_object) else {
+            continue;
+        };
+        for (sel_name, sel) in tag_selections {
+            let Some(key) = sel.get("tag_key").map(strings).and_then(|k| k.into_iter().next()) else {
+                continue;
+            };
+            let values = sel.get("tag_value").map(strings).unwrap_or_default();
+            out.push(Selection {
+                name: format!("org:{plan_name}/{sel_name}"),
+                regions: regions.clone(),
+                any_of: values
+                    .into_iter()
+                    .map(|value| Test::Equals {
+                        key: key.clone(),
+                        value,
+                    })
+                    .collect(),
+                role: sel.get("iam_role_arn").map(strings).and_then(|r| r.into_iter().next()),
+                ..Selection::default()
+            });
+        }
+    }
+    out
+}
+
 /// Recovery points older than this do not count as a current backup (a daily plan plus its start window).
 pub const MAX_RECOVERY_POINT_AGE_HOURS: u64 = 26;
 
@@ -98,6 +160,9 @@ pub enum Verdict {
     NoRecentRecoveryPoint,
     /// A coverage source could not be read: protection cannot be shown.
     Unknown,
+    /// AWS Backup cannot protect the resource as configured (the kind table's `unprotectable` rules); tag it `none`
+    /// to acknowledge.
+    Unprotectable,
 }
 
 impl Verdict {

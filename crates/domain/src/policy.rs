@@ -95,6 +95,73 @@ pub fn backup_policy(partition: &str, key: &str, daily_value: &str, regions: &[S
     })
 }
 
+/// The Organizations policy types this service manages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PolicyKind {
+    Tag,
+    Backup,
+}
+
+impl PolicyKind {
+    /// Our policy's name for this type (policy names must differ across types).
+    pub fn policy_name(self) -> &'static str {
+        match self {
+            PolicyKind::Tag => TAG_POLICY_NAME,
+            PolicyKind::Backup => POLICY_NAME,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PolicyKind::Tag => "tag policy",
+            PolicyKind::Backup => "backup policy",
+        }
+    }
+
+    /// The Organizations API's name of the type.
+    pub fn api_name(self) -> &'static str {
+        match self {
+            PolicyKind::Tag => "TAG_POLICY",
+            PolicyKind::Backup => "BACKUP_POLICY",
+        }
+    }
+}
+
+/// One rule of a backup plan, as read back from AWS Backup.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PlanRule {
+    pub name: String,
+    pub schedule: Option<String>,
+    pub timezone: Option<String>,
+    pub vault: String,
+    pub delete_after_days: Option<i64>,
+}
+
+impl PlanRule {
+    /// Lines naming what differs from `spec` (`~ what: current -> desired`); empty when it matches.
+    pub fn diff(&self, spec: &BackupPlanSpec) -> Vec<String> {
+        let mut diff = Vec::new();
+        let mut check = |what: &str, current: Option<String>, desired: String| {
+            if current.as_deref() != Some(desired.as_str()) {
+                diff.push(format!(
+                    "~ {what}: {} -> {desired}",
+                    current.unwrap_or_else(|| "(none)".into())
+                ));
+            }
+        };
+        check("rule name", Some(self.name.clone()), spec.rule_name.clone());
+        check("schedule", self.schedule.clone(), spec.schedule.clone());
+        check("timezone", self.timezone.clone(), spec.timezone.clone());
+        check("vault", Some(self.vault.clone()), spec.vault.clone());
+        check(
+            "delete after days",
+            self.delete_after_days.map(|d| d.to_string()),
+            spec.delete_after_days.to_string(),
+        );
+        diff
+    }
+}
+
 /// The per-account AWS Backup plan (same rule as the Organizations policy).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BackupPlanSpec {

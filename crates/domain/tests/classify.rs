@@ -2,13 +2,14 @@
 
 use serde_json::{json, Value};
 use superwerker_backup_domain::event::{Allow, EventInput};
+use superwerker_backup_domain::fixtures::{envelope, fixture};
 use superwerker_backup_domain::{classify, Classification, EventError, EventScope, ResourceKind, SkipReason};
 
 /// The instance ids of a launch event that needs its volumes checked.
 fn launched(detail: &Value) -> Result<Vec<(String, String)>, String> {
     match run(&envelope(detail.clone()), &own_scope(detail)) {
         Ok(Classification::CheckInstanceVolumes { instances, event }) => {
-            assert_eq!(event.kind, ResourceKind::EbsVolume);
+            assert_eq!(event.kind(), Some(ResourceKind::EbsVolume));
             Ok(instances.into_iter().map(|i| (i.id, i.arn.to_string())).collect())
         }
         other => Err(format!("{other:?}")),
@@ -16,32 +17,6 @@ fn launched(detail: &Value) -> Result<Vec<(String, String)>, String> {
 }
 
 const KEY: &str = "superwerker:backup";
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/../../tests/fixtures/cloudtrail/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-/// Wraps a CloudTrail record in the EventBridge envelope AWS delivers it in.
-fn envelope(detail: Value) -> Value {
-    let source = detail["eventSource"]
-        .as_str()
-        .unwrap_or("x.amazonaws.com")
-        .trim_end_matches(".amazonaws.com")
-        .to_owned();
-    json!({
-        "version": "0",
-        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
-        "detail-type": "AWS API Call via CloudTrail",
-        "source": format!("aws.{source}"),
-        "account": detail["recipientAccountId"].clone(),
-        "time": "2026-11-26T07:00:00Z",
-        "region": detail["awsRegion"].clone(),
-        "resources": [],
-        "detail": detail,
-    })
-}
 
 /// The scope of the account and region the record itself names.
 fn own_scope(detail: &Value) -> EventScope {
@@ -737,5 +712,126 @@ fn truncated_request_tags_are_not_trusted_and_the_resource_is_checked() {
     assert!(matches!(
         run(&envelope(d.clone()), &own_scope(&d)),
         Ok(Classification::Check { .. })
+    ));
+}
+
+/// The resources a removal names, as (kind, ARN), or the skip reason.
+fn rechecked(detail: &Value) -> Result<Vec<(ResourceKind, String)>, String> {
+    match run(&envelope(detail.clone()), &own_scope(detail)) {
+        Ok(Classification::Recheck { resources, .. }) => {
+            Ok(resources.into_iter().map(|r| (r.kind, r.arn.to_string())).collect())
+        }
+        other => Err(format!("{other:?}")),
+    }
+}
+
+#[test]
+fn every_tag_removal_row_rechecks_its_resources_of_our_kinds() {
+    let cases = [
+        (
+            "delete-tags-efs.awsdocs.json",
+            vec![(
+                ResourceKind::EfsFileSystem,
+                "arn:aws:elasticfilesystem:us-west-2:111122223333:file-system/fs-00112233",
+            )],
+        ),
+        (
+            "untag-resource-efs.synthetic.json",
+            vec![(
+                ResourceKind::EfsFileSystem,
+                "arn:aws:elasticfilesystem:us-west-2:111122223333:file-system/fs-00112233",
+            )],
+        ),
+        (
+            "untag-resource-dynamodb.synthetic.json",
+            vec![(
+                ResourceKind::DynamoDbTable,
+                "arn:aws:dynamodb:us-west-2:111122223333:table/Music",
+            )],
+        ),
+        (
+            "remove-tags-from-resource.synthetic.json",
+            vec![(
+                ResourceKind::RdsDbInstance,
+                "arn:aws:rds:us-west-2:111122223333:db:test-instance",
+            )],
+        ),
+        // The instance's id is not ours; the volume is.
+        (
+            "delete-tags-ec2.synthetic.json",
+            vec![(
+                ResourceKind::EbsVolume,
+                "arn:aws:ec2:us-west-2:111122223333:volume/vol-13439757",
+            )],
+        ),
+        // The EventBridge rule is not ours; the table is.
+        (
+            "untag-resources-tagging.synthetic.json",
+            vec![(
+                ResourceKind::DynamoDbTable,
+                "arn:aws:dynamodb:us-west-2:111122223333:table/Music",
+            )],
+        ),
+    ];
+    for (name, want) in cases {
+        let got = rechecked(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let want: Vec<(ResourceKind, String)> = want.into_iter().map(|(k, a)| (k, a.to_owned())).collect();
+        assert_eq!(got, want, "{name}");
+    }
+}
+
+#[test]
+fn removals_of_other_keys_are_skipped_and_unknown_keys_are_checked() {
+    let mut other = fixture("untag-resource-dynamodb.synthetic.json");
+    other["requestParameters"]["tagKeys"] = json!(["team", "Superwerker:Backup"]);
+    match run(&envelope(other.clone()), &own_scope(&other)) {
+        Ok(Classification::Skip {
+            reason: SkipReason::OtherKeysRemoved { keys },
+            ..
+        }) => assert_eq!(keys, vec!["team", "Superwerker:Backup"]),
+        r => panic!("{r:?}"),
+    }
+    // Absent, empty, redacted or truncated key lists: our key may be among them.
+    for keys in [
+        Value::Null,
+        json!([]),
+        json!("HIDDEN_DUE_TO_SECURITY_REASONS"),
+        json!([1, 2]),
+    ] {
+        let mut d = fixture("untag-resource-dynamodb.synthetic.json");
+        d["requestParameters"]["tagKeys"] = keys.clone();
+        assert!(rechecked(&d).is_ok(), "{keys}");
+    }
+    // EC2 DeleteTags without a tag list deletes every user tag: ours too.
+    let mut all = fixture("delete-tags-ec2.synthetic.json");
+    all["requestParameters"].as_object_mut().unwrap().remove("tagSet");
+    assert_eq!(rechecked(&all).unwrap().len(), 1);
+}
+
+#[test]
+fn removals_from_resources_not_ours_or_elsewhere() {
+    let mut ap = fixture("untag-resource-efs.synthetic.json");
+    ap["requestParameters"]["resourceId"] = json!("fsap-0123456789abcdef0");
+    assert!(matches!(
+        run(&envelope(ap.clone()), &own_scope(&ap)),
+        Ok(Classification::Skip {
+            reason: SkipReason::NoneOfOurs,
+            ..
+        })
+    ));
+    let mut foreign = fixture("untag-resources-tagging.synthetic.json");
+    foreign["requestParameters"]["resourceARNList"] = json!(["arn:aws:dynamodb:us-west-2:999999999999:table/Music"]);
+    assert!(matches!(
+        run(&envelope(foreign.clone()), &own_scope(&foreign)),
+        Err(EventError::Inconsistent { .. })
+    ));
+    let mut failed = fixture("remove-tags-from-resource.synthetic.json");
+    failed["errorCode"] = json!("AccessDenied");
+    assert!(matches!(
+        run(&envelope(failed.clone()), &own_scope(&failed)),
+        Ok(Classification::Skip {
+            reason: SkipReason::FailedCall { .. },
+            ..
+        })
     ));
 }

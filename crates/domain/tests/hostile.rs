@@ -11,23 +11,14 @@ const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";
 
 fn fixture(name: &str) -> Value {
-    let path = format!("{}/../../tests/fixtures/cloudtrail/{name}", env!("CARGO_MANIFEST_DIR"));
-    let mut d: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut d = superwerker_backup_domain::fixtures::fixture(name);
     d["awsRegion"] = json!(REGION);
     d["recipientAccountId"] = json!(ACCOUNT);
     d
 }
 
 fn envelope(detail: Value) -> Value {
-    let source = format!(
-        "aws.{}",
-        detail["eventSource"]
-            .as_str()
-            .unwrap_or("x")
-            .trim_end_matches(".amazonaws.com")
-    );
-    json!({"detail-type": "AWS API Call via CloudTrail", "source": source, "account": ACCOUNT, "region": REGION,
-           "detail": detail})
+    superwerker_backup_domain::fixtures::envelope_in(detail, json!(ACCOUNT), json!(REGION))
 }
 
 fn classify_json(event: &Value) -> Result<Classification, EventError> {

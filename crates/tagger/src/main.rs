@@ -10,8 +10,8 @@ use superwerker_backup_aws::Aws;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    superwerker_backup_aws::logging::init_lambda_json();
-
+    // Honours Lambda's AWS_LAMBDA_LOG_LEVEL and AWS_LAMBDA_LOG_FORMAT (JSON, as the template sets it).
+    lambda_runtime::tracing::init_default_subscriber();
     let aws = Aws::from_env().await;
     let region = aws
         .region()
@@ -21,7 +21,16 @@ async fn main() -> Result<(), Error> {
     let (aws, config) = (&aws, &config);
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<EventBridgeEvent<Value>>| async move {
-            let scope = config.scope(&event.context.invoked_function_arn)?;
+            let arn = &event.context.invoked_function_arn;
+            let account = match config.known_account(arn) {
+                Some(account) => account,
+                // A local run (cargo lambda watch): the ARN names no account; the credentials' account counts.
+                None => aws.caller_account().await.map_err(|e| TaggerError::NoAccount {
+                    arn: arn.clone(),
+                    source: Box::new(e),
+                })?,
+            };
+            let scope = config.scope(account);
             let deadline = deadline_instant(event.context.deadline);
             let outcome: Result<Outcome, TaggerError> = handle(aws, config, &scope, &event.payload, deadline).await;
             outcome

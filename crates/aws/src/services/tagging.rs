@@ -1,13 +1,14 @@
 //! Resource Groups Tagging API: tags of many resources per page (`GetResources`), and tagging up to 20 ARNs per call
-//! (`TagResources`) for DynamoDB tables and RDS databases.
+//! (`TagResources`) for every kind the sweep writes through it.
 
 use std::collections::HashMap;
 
-use aws_config::SdkConfig;
 use aws_sdk_resourcegroupstagging::Client;
 use superwerker_backup_domain::Tag;
 
-use crate::{AdapterError, CallCounter};
+use crate::error::{AdapterError, ErrorKind};
+
+pub(crate) const BACKFILL_ACTIONS: &[&str] = &["tag:GetResources", "tag:TagResources"];
 
 /// `GetResources` returns at most 100 resources per page.
 pub const MAX_RESOURCES_PER_PAGE: i32 = 100;
@@ -17,17 +18,13 @@ pub const MAX_ARNS_PER_CALL: usize = 20;
 
 #[derive(Clone, Debug)]
 pub struct Tagging {
-    pub client: Client,
+    client: Client,
 }
 
 impl Tagging {
-    pub fn new(sdk: &SdkConfig, calls: &CallCounter) -> Self {
-        let config = aws_sdk_resourcegroupstagging::config::Builder::from(sdk)
-            .interceptor(calls.clone())
-            .build();
-        Tagging {
-            client: Client::from_conf(config),
-        }
+    /// From an SDK client (the adapter builds its own; tests hand in aws-smithy-mocks clients).
+    pub fn new(client: Client) -> Self {
+        Tagging { client }
     }
 
     /// Tags of every resource of one type in the client's region as the index knows them, by ARN: `GetResources`
@@ -45,7 +42,7 @@ impl Tagging {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AdapterError::from_sdk("Tagging.GetResources", resource_type, e, &[]))?;
+            let page = page.map_err(|e| AdapterError::from_sdk("Tagging.GetResources", resource_type, e))?;
             for mapping in page.resource_tag_mapping_list() {
                 if let Some(arn) = mapping.resource_arn() {
                     let tags = mapping.tags().iter().map(|t| Tag::new(t.key(), t.value())).collect();
@@ -56,7 +53,8 @@ impl Tagging {
         Ok(out)
     }
 
-    /// Tags up to [`MAX_ARNS_PER_CALL`] ARNs in one call; returns the ARNs that failed, each with its error.
+    /// Tags up to [`MAX_ARNS_PER_CALL`] ARNs in one call; returns the ARNs that failed, each with its error. A failed
+    /// ARN's kind comes from its `FailureInfo`: HTTP 403 is IAM's refusal, 429 throttling, 5xx a service failure.
     pub async fn tag_resources(&self, arns: &[String], tag: &Tag) -> Result<Vec<(String, AdapterError)>, AdapterError> {
         let what = format!("{} resources", arns.len());
         let out = self
@@ -66,31 +64,29 @@ impl Tagging {
             .tags(&tag.key, &tag.value)
             .send()
             .await
-            .map_err(|e| AdapterError::from_sdk("Tagging.TagResources", &what, e, &[]))?;
-        Ok(out
-            .failed_resources_map()
-            .map(|failed| {
-                failed
-                    .iter()
-                    .map(|(arn, info)| {
-                        let error = AdapterError::Failed {
-                            operation: "Tagging.TagResources",
-                            resource: arn.clone(),
-                            // A resource the caller may not tag comes back with HTTP 403 and a generic code.
-                            code: match info.error_code() {
-                                _ if info.status_code() == 403 => "AccessDenied".to_owned(),
-                                Some(c) => c.as_str().to_owned(),
-                                None => info.status_code().to_string(),
-                            },
-                            message: match info.error_code() {
-                                Some(c) => format!("{}: {}", c.as_str(), info.error_message().unwrap_or_default()),
-                                None => info.error_message().unwrap_or_default().to_owned(),
-                            },
-                        };
-                        (arn.clone(), error)
-                    })
-                    .collect()
+            .map_err(|e| AdapterError::from_sdk("Tagging.TagResources", &what, e))?;
+        let Some(failed) = out.failed_resources_map() else {
+            return Ok(Vec::new());
+        };
+        Ok(failed
+            .iter()
+            .map(|(arn, info)| {
+                let code = info.error_code().map(|c| c.as_str().to_owned());
+                let message = info.error_message().unwrap_or_default().to_owned();
+                let status = u16::try_from(info.status_code()).ok();
+                let kind = match status {
+                    Some(403) => ErrorKind::classify(Some("AccessDenied"), &message, status),
+                    _ => ErrorKind::classify(None, &message, status),
+                };
+                let error = AdapterError {
+                    operation: "Tagging.TagResources",
+                    resource: arn.clone(),
+                    kind,
+                    code,
+                    message,
+                };
+                (arn.clone(), error)
             })
-            .unwrap_or_default())
+            .collect())
     }
 }

@@ -1,0 +1,209 @@
+//! Audit: for every resource of every kind — its tag value, which backup selection covers it (the account's AWS
+//! Backup plans, and the organization's effective backup policy), and the age of its newest recovery point. A
+//! resource is unprotected when it is not covered (and not opted out), when it is covered without a recovery point in
+//! the last 26 h, or when a coverage source cannot be read.
+
+pub mod report;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use superwerker_backup_aws::backup::Backup;
+use superwerker_backup_aws::organizations::Organizations;
+use superwerker_backup_aws::Aws;
+use superwerker_backup_backfill::{scan, BackfillOptions, NoProgress, State};
+use superwerker_backup_domain::coverage::{selections_from_policy, verdict, Selection, Verdict};
+use superwerker_backup_domain::policy::OPT_OUT_VALUE;
+use superwerker_backup_domain::tags::value_of;
+use thiserror::Error;
+
+pub use report::{AuditEntry, AuditReport};
+
+#[derive(Debug, Error)]
+pub enum AuditError {
+    #[error(transparent)]
+    Aws(#[from] superwerker_backup_aws::AdapterError),
+    #[error(transparent)]
+    Scan(#[from] superwerker_backup_backfill::BackfillError),
+    #[error("cannot audit: {resource}: {error}")]
+    Listing { resource: String, error: String },
+}
+
+/// Where coverage is read.
+pub trait Coverage: Send + Sync {
+    /// The organization's effective backup policy as JSON text; `None` when there is none.
+    fn effective_backup_policy(&self) -> impl std::future::Future<Output = Result<Option<String>, String>> + Send;
+    /// The account's plans' selections in `region`.
+    fn account_selections(
+        &self,
+        region: &str,
+    ) -> impl std::future::Future<Output = Result<Vec<Selection>, String>> + Send;
+    /// When the resource's newest recovery point was created (seconds since the epoch).
+    fn newest_recovery_point(
+        &self,
+        region: &str,
+        arn: &str,
+    ) -> impl std::future::Future<Output = Result<Option<i64>, String>> + Send;
+}
+
+/// Coverage read from AWS through the adapters: Organizations, and AWS Backup per region.
+pub struct Sources {
+    pub organizations: Organizations,
+    pub backup: BTreeMap<String, Backup>,
+}
+
+impl Sources {
+    pub fn from_aws(aws: &Aws, regions: &[String]) -> Sources {
+        Sources {
+            organizations: aws.organizations(),
+            backup: regions.iter().map(|r| (r.clone(), aws.backup(r))).collect(),
+        }
+    }
+
+    fn backup(&self, region: &str) -> Result<&Backup, String> {
+        self.backup
+            .get(region)
+            .ok_or_else(|| format!("no AWS Backup adapter for {region}"))
+    }
+}
+
+impl Coverage for Sources {
+    async fn effective_backup_policy(&self) -> Result<Option<String>, String> {
+        self.organizations
+            .effective_backup_policy()
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn account_selections(&self, region: &str) -> Result<Vec<Selection>, String> {
+        self.backup(region)?
+            .account_selections()
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn newest_recovery_point(&self, region: &str, arn: &str) -> Result<Option<i64>, String> {
+        self.backup(region)?
+            .newest_recovery_point(arn)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Audits every resource in the regions of `opts`: inventory and tags through `aws`, coverage through `coverage`.
+pub async fn audit<C: Coverage>(
+    aws: &Aws,
+    coverage: &C,
+    opts: &BackfillOptions,
+    now: SystemTime,
+) -> Result<AuditReport, AuditError> {
+    let account = aws.caller_account().await?;
+    let plan = scan(aws, opts, &account, Arc::new(NoProgress)).await?;
+    if let Some((_, failure)) = plan.listing_failures.first() {
+        return Err(AuditError::Listing {
+            resource: failure.resource.clone(),
+            error: failure.error.clone(),
+        });
+    }
+    let mut report = AuditReport::default();
+    let mut selections: Vec<Selection> = Vec::new();
+    // Regions whose coverage could not be read: their resources get `Unknown` unless otherwise covered.
+    let mut unknown_regions: Vec<String> = Vec::new();
+    match coverage.effective_backup_policy().await {
+        Ok(Some(content)) => match serde_json::from_str(&content) {
+            Ok(doc) => {
+                let found = selections_from_policy(&doc);
+                report.sources.push(format!(
+                    "organization effective backup policy: {} tag selections",
+                    found.len()
+                ));
+                selections.extend(found);
+            }
+            Err(e) => {
+                report
+                    .problems
+                    .push(format!("organization effective backup policy is not JSON: {e}"));
+                unknown_regions.extend(plan.regions.iter().cloned());
+            }
+        },
+        Ok(None) => report.sources.push("organization effective backup policy: none".into()),
+        Err(e) => {
+            report
+                .problems
+                .push(format!("organization effective backup policy unreadable: {e}"));
+            unknown_regions.extend(plan.regions.iter().cloned());
+        }
+    }
+    for region in &plan.regions {
+        match coverage.account_selections(region).await {
+            Ok(found) => {
+                report
+                    .sources
+                    .push(format!("account backup plans in {region}: {} selections", found.len()));
+                selections.extend(found);
+            }
+            Err(e) => {
+                report
+                    .problems
+                    .push(format!("account backup plans in {region} unreadable: {e}"));
+                unknown_regions.push(region.clone());
+            }
+        }
+    }
+    let now = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    for p in &plan.entries {
+        let arn = p.resource.arn.to_string();
+        let region = p.resource.region().to_owned();
+        let covered_by: Vec<String> = selections
+            .iter()
+            .filter(|s| s.covers(&arn, &region, &p.tags))
+            .map(|s| s.name.clone())
+            .collect();
+        let tag_value = value_of(&p.tags, &opts.settings.key).map(str::to_owned);
+        let mut age = None;
+        let mut reason = None;
+        let v = match &p.state {
+            State::Failed(e) => {
+                report.problems.push(format!("tags of {arn} unreadable: {e}"));
+                Verdict::Unknown
+            }
+            // Nothing AWS Backup could do counts: `none` acknowledges it, anything else is reported.
+            State::Unprotectable(_) if tag_value.as_deref() == Some(OPT_OUT_VALUE) => Verdict::OptedOut,
+            State::Unprotectable(why) => {
+                reason = Some(format!("AWS Backup cannot protect it: {why}"));
+                Verdict::Unprotectable
+            }
+            _ if covered_by.is_empty() && unknown_regions.contains(&region) => Verdict::Unknown,
+            _ if covered_by.is_empty() => verdict(tag_value.as_deref(), false, None),
+            _ => match coverage.newest_recovery_point(&region, &arn).await {
+                Ok(newest) => {
+                    age = newest.map(|t| ((now - t).max(0) / 3600) as u64);
+                    verdict(tag_value.as_deref(), true, age)
+                }
+                Err(e) => {
+                    report
+                        .problems
+                        .push(format!("recovery points of {arn} unreadable: {e}"));
+                    Verdict::Unknown
+                }
+            },
+        };
+        tracing::info!(resource = %arn, verdict = ?v, covered_by = %covered_by.join(","), "audit");
+        report.entries.push(AuditEntry {
+            resource: arn,
+            kind: p.resource.kind.label().to_owned(),
+            region,
+            tag_value,
+            covered_by,
+            newest_recovery_point_age_hours: age,
+            verdict: v,
+            reason,
+        });
+    }
+    report.tally();
+    Ok(report)
+}

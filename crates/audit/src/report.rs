@@ -1,0 +1,94 @@
+//! The audit's report: one entry per resource, counts by verdict, the sources read and those that could not be.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use superwerker_backup_domain::coverage::Verdict;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    pub resource: String,
+    pub kind: String,
+    pub region: String,
+    pub tag_value: Option<String>,
+    pub covered_by: Vec<String>,
+    pub newest_recovery_point_age_hours: Option<u64>,
+    pub verdict: Verdict,
+    /// Why, where the verdict needs one (`unprotectable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditReport {
+    pub entries: Vec<AuditEntry>,
+    pub counts: BTreeMap<String, u64>,
+    pub unprotected: u64,
+    /// Coverage sources read, and those that could not be read (with the error).
+    pub sources: Vec<String>,
+    pub problems: Vec<String>,
+}
+
+/// A verdict as the report writes it (`no-recent-recovery-point`).
+pub fn verdict_name(v: Verdict) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+impl AuditReport {
+    /// Counts by verdict and the unprotected total, from the entries.
+    pub fn tally(&mut self) {
+        self.counts.clear();
+        for e in &self.entries {
+            *self.counts.entry(verdict_name(e.verdict)).or_default() += 1;
+        }
+        self.unprotected = self.entries.iter().filter(|e| e.verdict.is_unprotected()).count() as u64;
+    }
+
+    pub fn to_table(&self) -> String {
+        let width = self.entries.iter().map(|e| e.resource.len()).max().unwrap_or(8).max(8);
+        let mut out = format!(
+            "{:<width$}  {:<8}  {:<28}  {:>9}  VERDICT\n",
+            "RESOURCE", "TAG", "COVERED BY", "NEWEST RP"
+        );
+        for e in &self.entries {
+            out.push_str(&format!(
+                "{:<width$}  {:<8}  {:<28}  {:>9}  {}\n",
+                e.resource,
+                e.tag_value.as_deref().unwrap_or("-"),
+                if e.covered_by.is_empty() {
+                    "-".to_owned()
+                } else {
+                    e.covered_by.join(", ")
+                },
+                e.newest_recovery_point_age_hours
+                    .map(|h| format!("{h} h"))
+                    .unwrap_or_else(|| "-".into()),
+                verdict_name(e.verdict)
+            ));
+        }
+        for e in &self.entries {
+            if let Some(reason) = &e.reason {
+                out.push_str(&format!("why {}: {reason}\n", e.resource));
+            }
+        }
+        for s in &self.sources {
+            out.push_str(&format!("source: {s}\n"));
+        }
+        for p in &self.problems {
+            out.push_str(&format!("problem: {p}\n"));
+        }
+        let counts: Vec<String> = self.counts.iter().map(|(k, n)| format!("{k}={n}")).collect();
+        out.push_str(&format!(
+            "audit: {} resources, {} unprotected ({})\n",
+            self.entries.len(),
+            self.unprotected,
+            counts.join(", ")
+        ));
+        out
+    }
+}
