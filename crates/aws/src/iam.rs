@@ -3,7 +3,7 @@
 //! `tests/infra/test_templates.py`), and the emulator tests check that every request the code sent maps to a declared
 //! action ([`action_of`]) — so the policies cannot drift from the code.
 
-use crate::services::{actions, services, tagging};
+use crate::services::{actions, names, services, tagging};
 
 /// `backup-tagger`: read a new resource's tags, add ours — every kind's service, as its adapter module declares.
 pub fn tagger() -> Vec<&'static str> {
@@ -40,15 +40,11 @@ pub const ALWAYS_ALLOWED: &[&str] = &["sts:GetCallerIdentity"];
 pub fn action_of(operation: &str) -> Option<String> {
     let (service, name) = operation.split_once('.')?;
     let prefix = match service {
-        "DynamoDB" => "dynamodb",
-        "EC2" => "ec2",
-        "RDS" => "rds",
         "Tagging" => "tag",
         "Organizations" => "organizations",
         "Backup" => "backup",
         "STS" => "sts",
-        "EFS" => "elasticfilesystem",
-        _ => return None,
+        sdk => services().into_iter().map(names).find(|(n, _)| *n == sdk)?.1,
     };
     Some(format!("{prefix}:{name}"))
 }

@@ -83,6 +83,16 @@ pub(crate) fn actions(service: Service) -> (&'static [&'static str], &'static [&
     }
 }
 
+/// How [`crate::CallCounter`] names a service's requests (the SDK's service name), and its IAM action prefix.
+pub(crate) fn names(service: Service) -> (&'static str, &'static str) {
+    match service {
+        Service::DynamoDb => ("DynamoDB", "dynamodb"),
+        Service::Ec2 => ("EC2", "ec2"),
+        Service::Rds => ("RDS", "rds"),
+        Service::Efs => ("EFS", "elasticfilesystem"),
+    }
+}
+
 /// The services of every kind, once each.
 pub(crate) fn services() -> Vec<Service> {
     let mut out: Vec<Service> = ResourceKind::all().map(|k| k.spec().service).collect();
