@@ -170,6 +170,39 @@ const RESTORED_TABLE_ID: &[&str] = &[
     "/requestParameters/targetTableName",
 ];
 
+/// DynamoDB restores: the answer's table, else the request's target name.
+const fn restored_table(event_name: &'static str) -> HandledEvent {
+    creates(
+        DYNAMODB,
+        event_name,
+        ResourceKind::DynamoDbTable,
+        TABLE_ARN,
+        RESTORED_TABLE_ID,
+    )
+}
+
+/// RDS calls whose answer is a DBInstance named as in CreateDBInstance.
+const fn rds_instance(event_name: &'static str) -> HandledEvent {
+    creates(
+        RDS,
+        event_name,
+        ResourceKind::RdsDbInstance,
+        RDS_INSTANCE_ARN,
+        RDS_INSTANCE_ID,
+    )
+}
+
+/// RDS calls whose answer is a DBCluster named as in CreateDBCluster.
+const fn rds_cluster(event_name: &'static str) -> HandledEvent {
+    creates(
+        RDS,
+        event_name,
+        ResourceKind::RdsDbCluster,
+        RDS_CLUSTER_ARN,
+        RDS_CLUSTER_ID,
+    )
+}
+
 /// Every event the tagger handles. Add a row here (and a fixture) to handle a new event.
 pub const HANDLED_EVENTS: &[HandledEvent] = &[
     creates(
@@ -182,20 +215,8 @@ pub const HANDLED_EVENTS: &[HandledEvent] = &[
             "/requestParameters/tableName",
         ],
     ),
-    creates(
-        DYNAMODB,
-        "RestoreTableFromBackup",
-        ResourceKind::DynamoDbTable,
-        TABLE_ARN,
-        RESTORED_TABLE_ID,
-    ),
-    creates(
-        DYNAMODB,
-        "RestoreTableToPointInTime",
-        ResourceKind::DynamoDbTable,
-        TABLE_ARN,
-        RESTORED_TABLE_ID,
-    ),
+    restored_table("RestoreTableFromBackup"),
+    restored_table("RestoreTableToPointInTime"),
     creates(
         DYNAMODB,
         "ImportTable",
@@ -236,20 +257,8 @@ pub const HANDLED_EVENTS: &[HandledEvent] = &[
             request_tags: RequestTagsAt::NotInRequest,
         },
     },
-    creates(
-        RDS,
-        "CreateDBInstance",
-        ResourceKind::RdsDbInstance,
-        RDS_INSTANCE_ARN,
-        RDS_INSTANCE_ID,
-    ),
-    creates(
-        RDS,
-        "RestoreDBInstanceFromDBSnapshot",
-        ResourceKind::RdsDbInstance,
-        RDS_INSTANCE_ARN,
-        RDS_INSTANCE_ID,
-    ),
+    rds_instance("CreateDBInstance"),
+    rds_instance("RestoreDBInstanceFromDBSnapshot"),
     creates(
         RDS,
         "RestoreDBInstanceToPointInTime",
@@ -260,48 +269,12 @@ pub const HANDLED_EVENTS: &[HandledEvent] = &[
             "/requestParameters/targetDBInstanceIdentifier",
         ],
     ),
-    creates(
-        RDS,
-        "RestoreDBInstanceFromS3",
-        ResourceKind::RdsDbInstance,
-        RDS_INSTANCE_ARN,
-        RDS_INSTANCE_ID,
-    ),
-    creates(
-        RDS,
-        "CreateDBInstanceReadReplica",
-        ResourceKind::RdsDbInstance,
-        RDS_INSTANCE_ARN,
-        RDS_INSTANCE_ID,
-    ),
-    creates(
-        RDS,
-        "CreateDBCluster",
-        ResourceKind::RdsDbCluster,
-        RDS_CLUSTER_ARN,
-        RDS_CLUSTER_ID,
-    ),
-    creates(
-        RDS,
-        "RestoreDBClusterFromSnapshot",
-        ResourceKind::RdsDbCluster,
-        RDS_CLUSTER_ARN,
-        RDS_CLUSTER_ID,
-    ),
-    creates(
-        RDS,
-        "RestoreDBClusterToPointInTime",
-        ResourceKind::RdsDbCluster,
-        RDS_CLUSTER_ARN,
-        RDS_CLUSTER_ID,
-    ),
-    creates(
-        RDS,
-        "RestoreDBClusterFromS3",
-        ResourceKind::RdsDbCluster,
-        RDS_CLUSTER_ARN,
-        RDS_CLUSTER_ID,
-    ),
+    rds_instance("RestoreDBInstanceFromS3"),
+    rds_instance("CreateDBInstanceReadReplica"),
+    rds_cluster("CreateDBCluster"),
+    rds_cluster("RestoreDBClusterFromSnapshot"),
+    rds_cluster("RestoreDBClusterToPointInTime"),
+    rds_cluster("RestoreDBClusterFromS3"),
     creates(
         EFS,
         "CreateFileSystem",

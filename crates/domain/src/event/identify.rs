@@ -103,11 +103,13 @@ fn item_strings<'a>(
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            item.get(field).and_then(Value::as_str).ok_or_else(|| EventError::WrongType {
-                event: event.event_name,
-                field: format!("{}[{i}].{field}", dotted(at)),
-                expected: "string",
-            })
+            item.get(field)
+                .and_then(Value::as_str)
+                .ok_or_else(|| EventError::WrongType {
+                    event: event.event_name,
+                    field: format!("{}[{i}].{field}", dotted(at)),
+                    expected: "string",
+                })
         })
         .collect()
 }
