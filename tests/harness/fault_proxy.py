@@ -110,6 +110,11 @@ def fault_response(service, op, kind):
         code, status = ("ThrottlingException", 429) if throttle else ("FileSystemNotFound", 404)
         body = json.dumps({"ErrorCode": code, "Message": f"injected {kind}"})
         return status, {"Content-Type": "application/json", "x-amzn-ErrorType": code}, body.encode()
+    if service == "fsx":
+        # FSx (JSON 1.1): Describe* answer FileSystemNotFound for an unknown id (botocore fsx 2018-03-01).
+        code = "ThrottlingException" if throttle else "FileSystemNotFound"
+        body = json.dumps({"__type": code, "Message": f"injected {kind}"})
+        return 400, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": request_id}, body.encode()
     return 400, {"Content-Type": "text/plain"}, f"injected {kind}".encode()
 
 
@@ -119,6 +124,7 @@ DENIED = {  # service -> (HTTP status, error code) of IAM's refusal in that serv
     "ec2": (403, "UnauthorizedOperation"),
     "rds": (403, "AccessDenied"),
     "elasticfilesystem": (403, "AccessDeniedException"),
+    "fsx": (400, "AccessDeniedException"),
 }
 
 
@@ -138,6 +144,9 @@ def deny_response(service, op, rule):
     if service == "elasticfilesystem":
         body = json.dumps({"ErrorCode": code, "Message": message}).encode()
         return status, {"Content-Type": "application/json", "x-amzn-ErrorType": code}, body
+    if service == "fsx":
+        body = json.dumps({"__type": code, "Message": message}).encode()
+        return status, {"Content-Type": "application/x-amz-json-1.1"}, body
     if service == "ec2":
         body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>{code}</Code>"
                 f"<Message>{message}</Message></Error></Errors><RequestID>fault-proxy-deny</RequestID></Response>")

@@ -37,7 +37,7 @@ from publish import region_marked  # noqa: E402
 
 README = ROOT / "README.md"
 MANAGEMENT = "123456789012"
-TAGGER_RULES = {"dynamodb", "ec2", "efs", "rds", "tagging"}
+TAGGER_RULES = {"dynamodb", "ec2", "efs", "fsx", "rds", "tagging"}
 VAULT = "superwerker-backup"
 SERVICE_ROLE = "AWSBackupDefaultServiceRole"
 # Types our template uses that the emulator's CloudFormation leaves untaught, and why.

@@ -38,7 +38,9 @@ FUNCTIONS = {
     "BackfillFunction": ("BackfillRole", "backup-backfill"),
     "BootstrapFunction": ("BootstrapRole", "backup-bootstrap"),
 }
-TAGGING_ACTIONS = {"ec2:CreateTags", "dynamodb:TagResource", "rds:AddTagsToResource", "elasticfilesystem:TagResource"}
+TAGGING_ACTIONS = {
+    "ec2:CreateTags", "dynamodb:TagResource", "rds:AddTagsToResource", "elasticfilesystem:TagResource", "fsx:TagResource"
+}
 # What the Lambda service does with a function's role (its logs, its on-failure destination), not the code.
 RUNTIME_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"}
 
@@ -274,7 +276,8 @@ class DeliveryTest(unittest.TestCase):
     def test_every_rule_retries_delivery_then_keeps_the_event_and_may_invoke_its_function(self):
         resources = template()["Resources"]
         rules = {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::Events::Rule"}
-        self.assertEqual(len(rules_targeting(resources, "TaggerFunction")), 5)
+        sources = {e["source"] for e in cli("handled-events")}
+        self.assertEqual(len(rules_targeting(resources, "TaggerFunction")), len(sources), "one rule per source")
         self.assertEqual(list(rules_targeting(resources, "BackfillFunction")), ["SweepRule"])
         permissions = {
             (v["Properties"]["FunctionName"]["Ref"], v["Properties"]["SourceArn"]["Fn::GetAtt"][0])

@@ -22,6 +22,7 @@ pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub rds: aws_sdk_rds::Client,
     pub efs: aws_sdk_efs::Client,
+    pub fsx: aws_sdk_fsx::Client,
     pub backup: aws_sdk_backup::Client,
     pub organizations: aws_sdk_organizations::Client,
 }
@@ -101,6 +102,7 @@ impl Emulator {
             ec2: aws_sdk_ec2::Client::new(&sdk),
             rds: aws_sdk_rds::Client::new(&sdk),
             efs: aws_sdk_efs::Client::new(&sdk),
+            fsx: aws_sdk_fsx::Client::new(&sdk),
             backup: aws_sdk_backup::Client::new(&sdk),
             organizations: aws_sdk_organizations::Client::new(&sdk),
         }

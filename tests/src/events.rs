@@ -28,6 +28,32 @@ impl Emulator {
         envelope(d)
     }
 
+    /// The CloudTrail event for an FSx file system: the synthetic record (botocore's CreateFileSystem shapes), with
+    /// the emulator's ids, its type and, for Lustre, its deployment type.
+    pub fn create_fsx_file_system_event(
+        &self,
+        id: &str,
+        arn: &str,
+        request_tags: &[(&str, &str)],
+        file_system_type: &str,
+        deployment: Option<&str>,
+    ) -> Value {
+        let mut d = self.record("create-file-system-fsx.synthetic.json");
+        let fs = &mut d["responseElements"]["fileSystem"];
+        fs["fileSystemId"] = json!(id);
+        fs["resourceARN"] = json!(arn);
+        fs["tags"] = tag_list(request_tags);
+        fs["fileSystemType"] = json!(file_system_type);
+        d["requestParameters"]["fileSystemType"] = json!(file_system_type);
+        d["requestParameters"]["tags"] = tag_list(request_tags);
+        if let Some(deployment) = deployment {
+            let lustre = json!({"deploymentType": deployment, "perUnitStorageThroughput": 125});
+            d["requestParameters"]["lustreConfiguration"] = lustre.clone();
+            d["responseElements"]["fileSystem"]["lustreConfiguration"] = lustre;
+        }
+        envelope(d)
+    }
+
     /// The RunInstances event: the real Panther record with the emulator's instance ids and the request's volume tag
     /// specification (the instance's own `Name` tag specification stays).
     pub fn run_instances_event(&self, instance_ids: &[String], volume_tags: &[(&str, &str)]) -> Value {
@@ -114,7 +140,7 @@ impl Emulator {
     pub fn removal_event(&self, fixture: &str, id: &str, arn: &str) -> Value {
         let mut d = self.record(fixture);
         let p = &mut d["requestParameters"];
-        for field in ["resourceArn", "resourceName"] {
+        for field in ["resourceArn", "resourceName", "resourceARN"] {
             if p.get(field).is_some() {
                 p[field] = json!(arn);
             }

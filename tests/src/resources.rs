@@ -129,6 +129,39 @@ impl Emulator {
         Ok((out.file_system_id().to_owned(), arn))
     }
 
+    /// Creates an FSx file system of `file_system_type` (`WINDOWS`, `LUSTRE`, `ONTAP`, `OPENZFS`), a Lustre one with
+    /// `deployment` (`SCRATCH_2`, `PERSISTENT_2`, …); returns (id, ARN).
+    pub async fn create_fsx_file_system(
+        &self,
+        tags: &[(&str, &str)],
+        file_system_type: &str,
+        deployment: Option<&str>,
+    ) -> Result<(String, String)> {
+        use aws_sdk_fsx::types::{CreateFileSystemLustreConfiguration, FileSystemType, LustreDeploymentType, Tag};
+        let mut req = self
+            .clients()
+            .fsx
+            .create_file_system()
+            .client_request_token(unique("fsx"))
+            .file_system_type(FileSystemType::from(file_system_type))
+            .storage_capacity(1200)
+            .subnet_ids("subnet-1234abcd");
+        if let Some(deployment) = deployment {
+            let lustre = CreateFileSystemLustreConfiguration::builder()
+                .deployment_type(LustreDeploymentType::from(deployment))
+                .build();
+            req = req.lustre_configuration(lustre);
+        }
+        for (k, v) in tags {
+            req = req.tags(Tag::builder().key(*k).value(*v).build());
+        }
+        let out = req.send().await.context("FSx CreateFileSystem")?;
+        let fs = out.file_system().context("no FileSystem")?;
+        let id = fs.file_system_id().context("no FileSystemId")?.to_owned();
+        let arn = fs.resource_arn().context("no ResourceARN")?.to_owned();
+        Ok((id, arn))
+    }
+
     /// Launches `count` instances with RunInstances: a root volume, plus a data volume when `data_volume`, plus a
     /// `volume` tag specification when `volume_tags` is not empty. Returns the instance ids.
     pub async fn run_instances(

@@ -88,6 +88,11 @@ pub async fn seed(
             let event = em.create_file_system_event(&id, &arn, request_tags);
             (id.clone(), arn, id, event, "untag-resource-efs.synthetic.json")
         }
+        ResourceKind::FsxFileSystem => {
+            let (id, arn) = em.create_fsx_file_system(creation_tags, "WINDOWS", None).await?;
+            let event = em.create_fsx_file_system_event(&id, &arn, request_tags, "WINDOWS", None);
+            (id.clone(), arn, id, event, "untag-resource-fsx.awsdocs.json")
+        }
     };
     let removal = em.removal_event(removal_fixture, &id, &arn);
     Ok(Seeded {
@@ -132,6 +137,14 @@ pub async fn untag(em: &Emulator, seeded: &Seeded, key: &str) -> Result<()> {
                 .send()
                 .await?;
         }
+        ResourceKind::FsxFileSystem => {
+            c.fsx
+                .untag_resource()
+                .resource_arn(&seeded.arn)
+                .tag_keys(key)
+                .send()
+                .await?;
+        }
     }
     Ok(())
 }
@@ -162,6 +175,12 @@ pub fn wire(kind: ResourceKind) -> Wire {
             read: "DescribeFileSystems",
             write: "TagResource",
             counted_write: "EFS.TagResource",
+        },
+        ResourceKind::FsxFileSystem => Wire {
+            service: "fsx",
+            read: "DescribeFileSystems",
+            write: "TagResource",
+            counted_write: "FSx.TagResource",
         },
     }
 }

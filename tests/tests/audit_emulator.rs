@@ -31,6 +31,10 @@ struct Scene {
     opted_out: String,
     db: String,
     stale: String,
+    /// A scratch FSx for Lustre file system someone tagged `daily`: AWS Backup cannot back it up.
+    scratch: String,
+    /// An FSx for ONTAP file system tagged `none`: acknowledged.
+    ontap: String,
 }
 
 async fn scene() -> Scene {
@@ -41,6 +45,16 @@ async fn scene() -> Scene {
     let opted_out = em.create_table(&[(KEY, "none")]).await.unwrap().1;
     let db = em.create_db_instance(&[(KEY, "daily")]).await.unwrap().1;
     let stale = em.volume_arn(&em.create_volume(&[(KEY, "daily")]).await.unwrap());
+    let scratch = em
+        .create_fsx_file_system(&[(KEY, "daily")], "LUSTRE", Some("SCRATCH_2"))
+        .await
+        .unwrap()
+        .1;
+    let ontap = em
+        .create_fsx_file_system(&[(KEY, "none")], "ONTAP", None)
+        .await
+        .unwrap()
+        .1;
     Scene {
         em,
         fresh,
@@ -48,6 +62,8 @@ async fn scene() -> Scene {
         opted_out,
         db,
         stale,
+        scratch,
+        ontap,
     }
 }
 
@@ -197,7 +213,20 @@ async fn account_plan_coverage_and_recovery_point_age_decide_the_verdicts() {
         report.to_table()
     );
     assert_eq!(verdict_of(&report, &s.opted_out), (Verdict::OptedOut, None, vec![]));
-    assert_eq!(report.unprotected, 2);
+    // Covered by our selection, but AWS Backup cannot back a scratch file system up: said, with the reason.
+    let scratch = report.entries.iter().find(|e| e.resource == s.scratch).unwrap();
+    assert_eq!(scratch.verdict, Verdict::Unprotectable, "{}", report.to_table());
+    assert!(
+        scratch.reason.as_deref().is_some_and(|r| r.contains("scratch")),
+        "{scratch:?}"
+    );
+    assert!(report.to_table().contains(&format!("why {}", s.scratch)));
+    assert_eq!(
+        verdict_of(&report, &s.ontap).0,
+        Verdict::OptedOut,
+        "`none` acknowledges it"
+    );
+    assert_eq!(report.unprotected, 3);
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert_eq!(list.num_calls(), 1);
     assert_eq!(

@@ -699,3 +699,56 @@ async fn a_value_set_after_the_scan_is_kept_for_databases_and_file_systems_too()
         );
     }
 }
+
+/// FSx: file systems AWS Backup protects are tagged through the Tagging API; a scratch Lustre and an ONTAP file system
+/// are never tagged and counted `unprotectable` (moto describes a Lustre file system's deployment type where AWS does;
+/// the data-repository case, which moto describes elsewhere than AWS, is in crates/aws/tests/fsx_mocks.rs).
+#[tokio::test]
+async fn fsx_file_systems_are_backfilled_and_what_aws_backup_cannot_protect_is_left_alone() {
+    let _turn = TURN.lock().await;
+    let em = Emulator::connect().await;
+    em.reset().await.unwrap();
+    let em = em.in_region(REGIONS[0]);
+    let create =
+        |tags: &'static [(&'static str, &'static str)], kind: &'static str, deployment: Option<&'static str>| {
+            let em = em.clone();
+            async move { em.create_fsx_file_system(tags, kind, deployment).await.unwrap().1 }
+        };
+    let windows = create(&[], "WINDOWS", None).await;
+    let lustre = create(&[("team", "hpc")], "LUSTRE", Some("PERSISTENT_2")).await;
+    let zfs_opted_out = create(&[(KEY, "none")], "OPENZFS", None).await;
+    let scratch = create(&[], "LUSTRE", Some("SCRATCH_2")).await;
+    let ontap = create(&[], "ONTAP", None).await;
+    let opts = BackfillOptions {
+        regions: vec![REGIONS[0].to_owned()],
+        ..options(false)
+    };
+    let report = run(&em.fresh_aws().await, &opts, Arc::new(NoProgress)).await.unwrap();
+    assert!(!report.partial, "{}", report.to_table());
+    let fsx = &report.kinds["fsx:file-system"];
+    assert_eq!(
+        (fsx.scanned, fsx.tagged, fsx.opted_out, fsx.unprotectable),
+        (5, 2, 1, 2),
+        "{}",
+        report.to_table()
+    );
+    let mut tagged = vec![windows.clone(), lustre.clone()];
+    tagged.sort();
+    assert_eq!(report.tagged_resources, tagged);
+    for (arn, want) in [
+        (&windows, Some("daily")),
+        (&lustre, Some("daily")),
+        (&zfs_opted_out, Some("none")),
+    ] {
+        assert_eq!(em.tag_value(arn, KEY).await.unwrap().as_deref(), want, "{arn}");
+    }
+    for arn in [&scratch, &ontap] {
+        assert_eq!(em.tag_value(arn, KEY).await.unwrap(), None, "{arn} must stay untagged");
+    }
+    assert_eq!(calls(&report, "FSx.DescribeFileSystems"), 1, "{:?}", report.api_calls);
+    assert_eq!(calls(&report, "Tagging.TagResources"), 1, "{:?}", report.api_calls);
+    let undeclared =
+        superwerker_backup_aws::iam::undeclared(report.api_calls.keys(), &superwerker_backup_aws::iam::backfill());
+    assert!(undeclared.is_empty(), "{undeclared:?}");
+    assert!(report.to_table().contains("unsupported"), "{}", report.to_table());
+}

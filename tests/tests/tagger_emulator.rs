@@ -245,17 +245,28 @@ async fn a_removed_key_is_added_again_and_a_key_set_meanwhile_is_kept() {
             "{kind:?}"
         );
 
-        // Another key removed: no AWS call at all.
+        // Another key removed: no AWS call at all — where the record names the keys. FSx logs none (AWS's example):
+        // then the resource is read once and, its key being there, left alone.
         let mut other = seeded.removal.clone();
         let detail = &mut other["detail"]["requestParameters"];
-        if detail.get("tagKeys").is_some() {
+        let names_keys = if detail.get("tagKeys").is_some() {
             detail["tagKeys"] = json!(["team"]);
-        } else {
+            true
+        } else if detail.get("tagSet").is_some() {
             detail["tagSet"] = json!({"items": [{"key": "team"}]});
-        }
+            true
+        } else {
+            false
+        };
         let fresh = em.fresh_aws().await;
         let outcome = run(&em, &fresh, &other).await.unwrap();
         assert_eq!(outcome.action, Action::Skipped, "{kind:?}");
-        assert_eq!(fresh.calls().total(), 0, "{kind:?}: {:?}", fresh.calls().snapshot());
+        let expected_calls = if names_keys { 0 } else { 1 };
+        assert_eq!(
+            fresh.calls().total(),
+            expected_calls,
+            "{kind:?}: {:?}",
+            fresh.calls().snapshot()
+        );
     }
 }

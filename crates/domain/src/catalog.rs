@@ -117,6 +117,7 @@ const EC2: &str = "ec2.amazonaws.com";
 const RDS: &str = "rds.amazonaws.com";
 const EFS: &str = "elasticfilesystem.amazonaws.com";
 const TAGGING: &str = "tagging.amazonaws.com";
+const FSX: &str = "fsx.amazonaws.com";
 const EC2_TAG_SPECIFICATIONS: &str = "/requestParameters/tagSpecificationSet/items";
 const TAG_LIST: RequestTagsAt = RequestTagsAt::TagList("/requestParameters/tags");
 const TAG_KEYS: KeysAt = KeysAt::List("/requestParameters/tagKeys");
@@ -151,6 +152,39 @@ const fn removes(
         event_source,
         event_name,
         effect: Effect::RemovesTags { targets, keys },
+    }
+}
+
+/// An FSx call that creates a file system; its answer is `{fileSystem: FileSystem}` (FSx API reference), read first
+/// for the attributes the kind's `unprotectable` rules test, the request after.
+const fn fsx_creates(event_name: &'static str) -> HandledEvent {
+    use crate::kinds::{FSX_DATA_REPOSITORY, FSX_DEPLOYMENT_TYPE, FSX_TYPE};
+    HandledEvent {
+        event_source: FSX,
+        event_name,
+        effect: Effect::Creates {
+            kind: ResourceKind::FsxFileSystem,
+            arn_at: &["/responseElements/fileSystem/resourceARN"],
+            id_at: &["/responseElements/fileSystem/fileSystemId"],
+            request_tags: TAG_LIST,
+            attributes: &[
+                (FSX_TYPE, "/responseElements/fileSystem/fileSystemType"),
+                (FSX_TYPE, "/requestParameters/fileSystemType"),
+                (
+                    FSX_DEPLOYMENT_TYPE,
+                    "/responseElements/fileSystem/lustreConfiguration/deploymentType",
+                ),
+                (
+                    FSX_DEPLOYMENT_TYPE,
+                    "/requestParameters/lustreConfiguration/deploymentType",
+                ),
+                (
+                    FSX_DATA_REPOSITORY,
+                    "/responseElements/fileSystem/lustreConfiguration/dataRepositoryConfiguration/importPath",
+                ),
+                (FSX_DATA_REPOSITORY, "/requestParameters/lustreConfiguration/importPath"),
+            ],
+        },
     }
 }
 
@@ -282,6 +316,8 @@ pub const HANDLED_EVENTS: &[HandledEvent] = &[
         &["/responseElements/fileSystemArn"],
         &["/responseElements/fileSystemId"],
     ),
+    fsx_creates("CreateFileSystem"),
+    fsx_creates("CreateFileSystemFromBackup"),
     // Removing our key leaves a resource unprotected: these calls make the tagger look again.
     removes(
         EC2,
@@ -320,6 +356,13 @@ pub const HANDLED_EVENTS: &[HandledEvent] = &[
         RDS,
         "RemoveTagsFromResource",
         TargetsAt::Arn("/requestParameters/resourceName"),
+        TAG_KEYS,
+    ),
+    // FSx logs no tag keys in its UntagResource records (FSx for Lustre guide, CloudTrail example): always checked.
+    removes(
+        FSX,
+        "UntagResource",
+        TargetsAt::Arn("/requestParameters/resourceARN"),
         TAG_KEYS,
     ),
     removes(

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::arn::Arn;
-use crate::unprotectable::Unprotectable;
+use crate::unprotectable::{Matches, Unprotectable};
 
 /// A kind of resource AWS Backup can protect and this service tags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -17,6 +17,8 @@ pub enum ResourceKind {
     /// Aurora and Multi-AZ DB clusters: AWS Backup protects these at the cluster level.
     RdsDbCluster,
     EfsFileSystem,
+    /// Amazon FSx for Windows File Server, OpenZFS and persistent Lustre (see [`FSX_UNPROTECTABLE`] for the rest).
+    FsxFileSystem,
 }
 
 /// The AWS service whose API lists a kind and reads and writes its tags: one adapter module each.
@@ -26,6 +28,7 @@ pub enum Service {
     Ec2,
     Rds,
     Efs,
+    Fsx,
 }
 
 /// How the sweep writes a kind's tag in bulk.
@@ -86,6 +89,42 @@ pub struct KindSpec {
     /// Configurations of this kind AWS Backup cannot protect (skipped with the reason, never tagged).
     pub unprotectable: &'static [Unprotectable],
 }
+
+/// FSx attributes the `unprotectable` rules test, named as FSx's API names them; the creation record and the listing
+/// both set them.
+pub const FSX_TYPE: &str = "FileSystemType";
+pub const FSX_DEPLOYMENT_TYPE: &str = "LustreConfiguration.DeploymentType";
+pub const FSX_DATA_REPOSITORY: &str = "LustreConfiguration.DataRepositoryConfiguration.ImportPath";
+
+/// What AWS Backup cannot protect among FSx file systems. The AWS Backup developer guide ("Restore an FSx file
+/// system"): it "supports Amazon FSx for Lustre file systems that have persistent storage deployment type and are not
+/// linked to a data repository like Amazon S3"; FSx for Lustre guide ("Working with backups"): backups "of persistent
+/// file systems that are not linked to an Amazon S3 durable data repository"; FSx API reference (LustreDeploymentType):
+/// "The default is SCRATCH_1". AWS Backup developer guide ("Assigning resources"): "For Amazon FSx for NetApp ONTAP,
+/// when using tag-based resource selection, apply tags to individual volumes instead of the whole file system".
+pub const FSX_UNPROTECTABLE: &[Unprotectable] = &[
+    Unprotectable {
+        when: &[
+            (FSX_TYPE, Matches::OneOf(&["LUSTRE"])),
+            (FSX_DEPLOYMENT_TYPE, Matches::AbsentOrOneOf(&["SCRATCH_1", "SCRATCH_2"])),
+        ],
+        reason: "a scratch FSx for Lustre file system; AWS Backup backs up only persistent ones",
+    },
+    Unprotectable {
+        when: &[
+            (FSX_TYPE, Matches::OneOf(&["LUSTRE"])),
+            (FSX_DATA_REPOSITORY, Matches::Present),
+        ],
+        reason:
+            "an FSx for Lustre file system linked to a data repository (S3); AWS Backup backs up only unlinked ones",
+    },
+    Unprotectable {
+        when: &[(FSX_TYPE, Matches::OneOf(&["ONTAP"]))],
+        reason:
+            "an FSx for NetApp ONTAP file system; AWS Backup protects ONTAP per volume, and volumes are not tagged \
+                 by superwerker-backup (tag them by hand)",
+    },
+];
 
 const EC2_BATCH: usize = 1000;
 const TAGGING_BATCH: usize = 20;
@@ -171,6 +210,22 @@ pub const KINDS: &[KindSpec] = &[
         tags_in: TagsIn::Listing,
         account_writes_per_second: None,
         unprotectable: &[],
+    },
+    KindSpec {
+        kind: ResourceKind::FsxFileSystem,
+        label: "fsx:file-system",
+        name: "FSx file system",
+        service: Service::Fsx,
+        arn_service: "fsx",
+        arn_prefix: "file-system/",
+        lowercase_ids: false,
+        id_rule: IdRule::Hex("fs-"),
+        backup_resource_type: "FSx",
+        bulk_write: BulkWrite::TaggingApi,
+        batch: TAGGING_BATCH,
+        tags_in: TagsIn::Listing,
+        account_writes_per_second: None,
+        unprotectable: FSX_UNPROTECTABLE,
     },
 ];
 

@@ -167,9 +167,9 @@ fn fixtures_of_events_not_handled_are_ignored_not_errors() {
         matches!(run(&event, &scope), Ok(Classification::Ignored { .. })),
         "{name}"
     );
-    // Another handled event name from another service is not ours either.
+    // Another handled event name from another service is not ours either (S3 Files' CreateFileSystem).
     let mut d = fixture("create-file-system.synthetic.json");
-    d["eventSource"] = json!("fsx.amazonaws.com");
+    d["eventSource"] = json!("s3files.amazonaws.com");
     assert!(matches!(
         run(&envelope(d.clone()), &own_scope(&d)),
         Ok(Classification::Ignored { .. })

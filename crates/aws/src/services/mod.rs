@@ -5,6 +5,7 @@ pub mod dynamodb;
 pub mod ec2;
 pub mod ec2_launches;
 pub mod efs;
+pub mod fsx;
 pub mod rds;
 pub mod tagging;
 
@@ -23,6 +24,7 @@ pub struct RegionServices {
     pub(crate) ec2: ec2::Ec2,
     pub(crate) rds: rds::Rds,
     pub(crate) efs: efs::Efs,
+    pub(crate) fsx: fsx::Fsx,
     pub(crate) tagging: tagging::Tagging,
 }
 
@@ -34,6 +36,7 @@ impl RegionServices {
             ec2: ec2::Ec2::new(client!(aws_sdk_ec2, sdk, calls)),
             rds: rds::Rds::new(client!(aws_sdk_rds, sdk, calls)),
             efs: efs::Efs::new(client!(aws_sdk_efs, sdk, calls)),
+            fsx: fsx::Fsx::new(client!(aws_sdk_fsx, sdk, calls)),
             tagging: tagging::Tagging::new(client!(aws_sdk_resourcegroupstagging, sdk, calls)),
         }
     }
@@ -44,6 +47,7 @@ impl RegionServices {
             Service::Ec2 => self.ec2.read_tags(resource).await,
             Service::Rds => self.rds.read_tags(resource).await,
             Service::Efs => self.efs.read_tags(resource).await,
+            Service::Fsx => self.fsx.read_tags(resource).await,
         }
     }
 
@@ -53,6 +57,7 @@ impl RegionServices {
             Service::Ec2 => self.ec2.add_tag(resource, tag).await,
             Service::Rds => self.rds.add_tag(resource, tag).await,
             Service::Efs => self.efs.add_tag(resource, tag).await,
+            Service::Fsx => self.fsx.add_tag(resource, tag).await,
         }
     }
 
@@ -69,6 +74,7 @@ impl RegionServices {
             ResourceKind::RdsDbInstance => self.rds.list_instances(region).await,
             ResourceKind::RdsDbCluster => self.rds.list_clusters(region).await,
             ResourceKind::EfsFileSystem => self.efs.list(region, account).await,
+            ResourceKind::FsxFileSystem => self.fsx.list(region, account).await,
         }
     }
 }
@@ -80,6 +86,7 @@ pub(crate) fn actions(service: Service) -> (&'static [&'static str], &'static [&
         Service::Ec2 => (ec2::TAGGER_ACTIONS, ec2::BACKFILL_ACTIONS),
         Service::Rds => (rds::TAGGER_ACTIONS, rds::BACKFILL_ACTIONS),
         Service::Efs => (efs::TAGGER_ACTIONS, efs::BACKFILL_ACTIONS),
+        Service::Fsx => (fsx::TAGGER_ACTIONS, fsx::BACKFILL_ACTIONS),
     }
 }
 
@@ -90,6 +97,7 @@ pub(crate) fn names(service: Service) -> (&'static str, &'static str) {
         Service::Ec2 => ("EC2", "ec2"),
         Service::Rds => ("RDS", "rds"),
         Service::Efs => ("EFS", "elasticfilesystem"),
+        Service::Fsx => ("FSx", "fsx"),
     }
 }
 
