@@ -66,6 +66,24 @@ where
     Ok(out)
 }
 
+/// The item of a describe-by-id answer whose id is `id`. Absent means not found: just created and not visible yet
+/// (eventual consistency), or gone; callers retry or report on [`ErrorKind::NotFound`].
+pub(crate) fn the_one<'a, T>(
+    items: &'a [T],
+    id_of: impl Fn(&T) -> Option<&str>,
+    operation: &'static str,
+    id: &str,
+) -> Result<&'a T, AdapterError> {
+    items.iter().find(|item| id_of(item) == Some(id)).ok_or_else(|| {
+        AdapterError::local(
+            operation,
+            id,
+            ErrorKind::NotFound,
+            format!("{id} is not in the {operation} answer"),
+        )
+    })
+}
+
 /// A reference from an id the service returned (so it is trusted to be well-formed; checked anyway).
 pub(crate) fn reference(
     kind: ResourceKind,

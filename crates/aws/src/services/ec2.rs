@@ -3,8 +3,8 @@
 use aws_sdk_ec2::Client;
 use superwerker_backup_domain::{ResourceKind, ResourceRef, Tag};
 
-use crate::error::{AdapterError, ErrorKind};
-use crate::inventory::{found_in_pages, reference, Found};
+use crate::error::AdapterError;
+use crate::inventory::{found_in_pages, reference, the_one, Found};
 
 /// IAM actions, by who calls them. DescribeInstances only when a launched instance shows no volume yet.
 pub(crate) const TAGGER_ACTIONS: &[&str] = &["ec2:CreateTags", "ec2:DescribeInstances", "ec2:DescribeVolumes"];
@@ -42,18 +42,7 @@ impl Ec2 {
             .send()
             .await
             .map_err(|e| AdapterError::from_sdk("EC2.DescribeVolumes", &resource.id, e.into_service_error()))?;
-        let volume = out
-            .volumes()
-            .iter()
-            .find(|v| v.volume_id() == Some(resource.id.as_str()))
-            .ok_or_else(|| {
-                AdapterError::local(
-                    "EC2.DescribeVolumes",
-                    &resource.id,
-                    ErrorKind::NotFound,
-                    "the volume is not in the DescribeVolumes answer",
-                )
-            })?;
+        let volume = the_one(out.volumes(), |v| v.volume_id(), "EC2.DescribeVolumes", &resource.id)?;
         Ok(tags_of(volume))
     }
 

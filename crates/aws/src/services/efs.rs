@@ -4,7 +4,7 @@ use aws_sdk_efs::Client;
 use superwerker_backup_domain::{ResourceKind, ResourceRef, Tag};
 
 use crate::error::{AdapterError, ErrorKind};
-use crate::inventory::{found_in_pages, reference, Found};
+use crate::inventory::{found_in_pages, reference, the_one, Found};
 
 /// IAM actions, by who calls them. The backfill tags through `tag:TagResources`, which acts with the caller's
 /// `elasticfilesystem:TagResource`.
@@ -33,18 +33,13 @@ impl Efs {
             .send()
             .await
             .map_err(|e| AdapterError::from_sdk("EFS.DescribeFileSystems", &resource.id, e.into_service_error()))?;
-        out.file_systems()
-            .iter()
-            .find(|fs| fs.file_system_id() == resource.id)
-            .map(tags_of)
-            .ok_or_else(|| {
-                AdapterError::local(
-                    "EFS.DescribeFileSystems",
-                    &resource.id,
-                    ErrorKind::NotFound,
-                    "the file system is not in the DescribeFileSystems answer",
-                )
-            })
+        let fs = the_one(
+            out.file_systems(),
+            |fs| Some(fs.file_system_id()),
+            "EFS.DescribeFileSystems",
+            &resource.id,
+        )?;
+        Ok(tags_of(fs))
     }
 
     pub async fn add_tag(&self, resource: &ResourceRef, tag: &Tag) -> Result<(), AdapterError> {

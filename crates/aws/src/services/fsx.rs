@@ -7,8 +7,8 @@ use aws_sdk_fsx::Client;
 use superwerker_backup_domain::kinds::{FSX_DATA_REPOSITORY, FSX_DEPLOYMENT_TYPE, FSX_TYPE};
 use superwerker_backup_domain::{ResourceKind, ResourceRef, Tag};
 
-use crate::error::{AdapterError, ErrorKind};
-use crate::inventory::{found_in_pages, reference, Found};
+use crate::error::AdapterError;
+use crate::inventory::{found_in_pages, reference, the_one, Found};
 
 /// IAM actions, by who calls them. The backfill tags through `tag:TagResources`, which acts with the caller's
 /// `fsx:TagResource`.
@@ -41,18 +41,13 @@ impl Fsx {
             .send()
             .await
             .map_err(|e| AdapterError::from_sdk("FSx.DescribeFileSystems", &resource.id, e.into_service_error()))?;
-        out.file_systems()
-            .iter()
-            .find(|fs| fs.file_system_id() == Some(resource.id.as_str()))
-            .map(tags_of)
-            .ok_or_else(|| {
-                AdapterError::local(
-                    "FSx.DescribeFileSystems",
-                    &resource.id,
-                    ErrorKind::NotFound,
-                    "the file system is not in the DescribeFileSystems answer",
-                )
-            })
+        let fs = the_one(
+            out.file_systems(),
+            |fs| fs.file_system_id(),
+            "FSx.DescribeFileSystems",
+            &resource.id,
+        )?;
+        Ok(tags_of(fs))
     }
 
     pub async fn add_tag(&self, resource: &ResourceRef, tag: &Tag) -> Result<(), AdapterError> {
