@@ -71,25 +71,31 @@ fn now() -> SystemTime {
     SystemTime::now()
 }
 
-/// Recovery points: 2 h old for `fresh` and `db`, 50 h old for `stale`, none for the rest.
+/// Recovery points as AWS lists them (with their status): `fresh` a COMPLETED one 2 h old; `db` an AVAILABLE one 2 h
+/// old and a PARTIAL one 1 h old (not a usable backup: the 2 h one counts); `stale` a COMPLETED one 50 h old and an
+/// EXPIRED one 3 h old; none for the rest.
 fn recovery_points(s: &Scene) -> Rule {
+    use aws_sdk_backup::types::RecoveryPointStatus as Status;
     let (fresh, db, stale) = (s.fresh.clone(), s.db.clone(), s.stale.clone());
     mock!(aws_sdk_backup::Client::list_recovery_points_by_resource).then_compute_output(move |req| {
         let arn = req.resource_arn().unwrap_or_default();
-        let hours = if arn == fresh || arn == db {
-            Some(2)
+        let points: Vec<(u64, Status)> = if arn == fresh {
+            vec![(2, Status::Completed)]
+        } else if arn == db {
+            vec![(1, Status::Partial), (2, Status::Available)]
         } else if arn == stale {
-            Some(50)
+            vec![(3, Status::Expired), (50, Status::Completed)]
         } else {
-            None
+            vec![]
         };
         let mut out = ListRecoveryPointsByResourceOutput::builder();
-        if let Some(h) = hours {
+        for (h, status) in points {
             let created = now() - Duration::from_secs(h * 3600 + 60);
             out = out.recovery_points(
                 RecoveryPointByResource::builder()
                     .creation_date(DateTime::from(created))
-                    .recovery_point_arn("rp")
+                    .recovery_point_arn(format!("rp-{h}"))
+                    .status(status)
                     .build(),
             );
         }
@@ -291,4 +297,73 @@ async fn the_organizations_effective_backup_policy_counts_as_coverage_and_unread
         "{:?}",
         report.problems
     );
+}
+
+/// The organization policy's resource form counts as coverage (volumes by ARN pattern, whatever their tags); an account
+/// plan whose only selection has only Conditions — a case AWS documents no rule for — makes what it may select
+/// `uncertain`, with the reason, never `protected` nor `not-covered`.
+#[tokio::test]
+async fn resource_selections_cover_and_undocumented_selections_are_uncertain() {
+    let _turn = TURN.lock().await;
+    let s = scene().await;
+    let region = s.em.region.clone();
+    let effective = mock!(aws_sdk_organizations::Client::describe_effective_policy).then_output(move || {
+        let content = serde_json::json!({"plans": {"volumes": {
+            "regions": [region],
+            "selections": {"resources": {"all-volumes": {
+                "iam_role_arn": "arn:aws:iam::123456789012:role/R",
+                "resource_types": ["arn:aws:ec2:*:*:volume/*"]
+            }}}
+        }}});
+        DescribeEffectivePolicyOutput::builder()
+            .effective_policy(EffectivePolicy::builder().policy_content(content.to_string()).build())
+            .build()
+    });
+    let plan_list = plans(&[("plan-2", "someone-elses-plan")]);
+    let list = mock!(aws_sdk_backup::Client::list_backup_selections).then_output(|| {
+        ListBackupSelectionsOutput::builder()
+            .backup_selections_list(
+                BackupSelectionsListMember::builder()
+                    .selection_id("sel-2")
+                    .selection_name("not-test")
+                    .build(),
+            )
+            .build()
+    });
+    let get = mock!(aws_sdk_backup::Client::get_backup_selection).then_output(|| {
+        use aws_sdk_backup::types::{BackupSelection, ConditionParameter, Conditions};
+        let not_test = ConditionParameter::builder()
+            .condition_key("aws:ResourceTag/stage")
+            .condition_value("test")
+            .build();
+        let selection = BackupSelection::builder()
+            .selection_name("not-test")
+            .iam_role_arn("arn:aws:iam::123456789012:role/R")
+            .conditions(Conditions::builder().string_not_equals(not_test).build())
+            .build()
+            .unwrap();
+        GetBackupSelectionOutput::builder().backup_selection(selection).build()
+    });
+    let points = recovery_points(&s);
+    let report = run_audit(&s, &[&plan_list, &list, &get, &points], &[&effective]).await;
+    let org = vec!["org:volumes/all-volumes".to_owned()];
+    assert_eq!(
+        verdict_of(&report, &s.fresh),
+        (Verdict::Protected, Some(2), org.clone()),
+        "{}",
+        report.to_table()
+    );
+    assert_eq!(
+        verdict_of(&report, &s.untagged),
+        (Verdict::NoRecentRecoveryPoint, None, org)
+    );
+    let db = report.entries.iter().find(|e| e.resource == s.db).unwrap();
+    assert_eq!(db.verdict, Verdict::Uncertain, "{}", report.to_table());
+    assert!(
+        db.reason
+            .as_deref()
+            .is_some_and(|r| r.contains("someone-elses-plan/not-test") && r.contains("Conditions")),
+        "{db:?}"
+    );
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
 }

@@ -13,7 +13,7 @@ use superwerker_backup_aws::backup::Backup;
 use superwerker_backup_aws::organizations::Organizations;
 use superwerker_backup_aws::Aws;
 use superwerker_backup_backfill::{scan, BackfillOptions, NoProgress, State};
-use superwerker_backup_domain::coverage::{selections_from_policy, verdict, Selection, Verdict};
+use superwerker_backup_domain::coverage::{selections_from_policy, verdict, Match, Selection, Verdict};
 use superwerker_backup_domain::policy::OPT_OUT_VALUE;
 use superwerker_backup_domain::tags::value_of;
 use thiserror::Error;
@@ -158,11 +158,15 @@ pub async fn audit<C: Coverage>(
     for p in &plan.entries {
         let arn = p.resource.arn.to_string();
         let region = p.resource.region().to_owned();
-        let covered_by: Vec<String> = selections
-            .iter()
-            .filter(|s| s.covers(&arn, &region, &p.tags))
-            .map(|s| s.name.clone())
-            .collect();
+        let mut covered_by: Vec<String> = Vec::new();
+        let mut uncertain: Vec<String> = Vec::new();
+        for s in &selections {
+            match s.matches(&arn, &region, &p.tags) {
+                Match::Yes => covered_by.push(s.name.clone()),
+                Match::Uncertain(why) => uncertain.push(format!("{}: {why}", s.name)),
+                Match::No => {}
+            }
+        }
         let tag_value = value_of(&p.tags, &opts.settings.key).map(str::to_owned);
         let mut age = None;
         let mut reason = None;
@@ -178,6 +182,13 @@ pub async fn audit<C: Coverage>(
                 Verdict::Unprotectable
             }
             _ if covered_by.is_empty() && unknown_regions.contains(&region) => Verdict::Unknown,
+            _ if covered_by.is_empty() && !uncertain.is_empty() => {
+                reason = Some(format!(
+                    "only undocumented selections may select it ({})",
+                    uncertain.join("; ")
+                ));
+                Verdict::Uncertain
+            }
             _ if covered_by.is_empty() => verdict(tag_value.as_deref(), false, None),
             _ => match coverage.newest_recovery_point(&region, &arn).await {
                 Ok(newest) => {

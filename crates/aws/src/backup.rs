@@ -307,7 +307,8 @@ impl Backup {
         Ok(out)
     }
 
-    /// When the resource's newest recovery point was created (seconds since the epoch).
+    /// When the resource's newest usable recovery point (`COMPLETED` or `AVAILABLE`) was created (seconds since the
+    /// epoch).
     pub async fn newest_recovery_point(&self, resource_arn: &str) -> Result<Option<i64>, AdapterError> {
         let mut newest: Option<i64> = None;
         let mut pages = self
@@ -318,7 +319,12 @@ impl Backup {
             .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(sdk("Backup.ListRecoveryPointsByResource", resource_arn))?;
-            for rp in page.recovery_points() {
+            // Only recovery points one can restore count (the domain's rule, with AWS's statuses cited there).
+            let usable = page.recovery_points().iter().filter(|rp| {
+                rp.status()
+                    .is_some_and(|s| superwerker_backup_domain::coverage::is_usable_recovery_point(s.as_str()))
+            });
+            for rp in usable {
                 if let Some(created) = rp.creation_date() {
                     newest = Some(newest.map_or(created.secs(), |n| n.max(created.secs())));
                 }
