@@ -35,6 +35,8 @@ struct Scene {
     scratch: String,
     /// An FSx for ONTAP file system tagged `none`: acknowledged.
     ontap: String,
+    /// A volume tagged `Superwerker:Backup=daily`: a key our tag selection does not match.
+    conflict: String,
 }
 
 async fn scene() -> Scene {
@@ -55,6 +57,7 @@ async fn scene() -> Scene {
         .await
         .unwrap()
         .1;
+    let conflict = em.volume_arn(&em.create_volume(&[("Superwerker:Backup", "daily")]).await.unwrap());
     Scene {
         em,
         fresh,
@@ -64,6 +67,7 @@ async fn scene() -> Scene {
         stale,
         scratch,
         ontap,
+        conflict,
     }
 }
 
@@ -232,7 +236,16 @@ async fn account_plan_coverage_and_recovery_point_age_decide_the_verdicts() {
         Verdict::OptedOut,
         "`none` acknowledges it"
     );
-    assert_eq!(report.unprotected, 3);
+    let conflict = report.entries.iter().find(|e| e.resource == s.conflict).unwrap();
+    assert_eq!(conflict.verdict, Verdict::KeyCaseConflict, "{}", report.to_table());
+    assert!(
+        conflict
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("Superwerker:Backup")),
+        "{conflict:?}"
+    );
+    assert_eq!(report.unprotected, 4);
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert_eq!(list.num_calls(), 1);
     assert_eq!(

@@ -16,6 +16,7 @@ use superwerker_backup_backfill::{scan, BackfillOptions, NoProgress, State};
 use superwerker_backup_domain::coverage::{selections_from_policy, verdict, Match, Selection, Verdict};
 use superwerker_backup_domain::policy::OPT_OUT_VALUE;
 use superwerker_backup_domain::tags::value_of;
+use superwerker_backup_domain::TagDecision;
 use thiserror::Error;
 
 pub use report::{AuditEntry, AuditReport};
@@ -180,6 +181,10 @@ pub async fn audit<C: Coverage>(
             State::Unprotectable(why) => {
                 reason = Some(format!("AWS Backup cannot protect it: {why}"));
                 Verdict::Unprotectable
+            }
+            State::CaseConflict { found, value } if covered_by.is_empty() => {
+                reason = Some(TagDecision::case_conflict_reason(&opts.settings.key, found, value));
+                Verdict::KeyCaseConflict
             }
             _ if covered_by.is_empty() && unknown_regions.contains(&region) => Verdict::Unknown,
             _ if covered_by.is_empty() && !uncertain.is_empty() => {

@@ -39,6 +39,7 @@ pub async fn value_set_meanwhile<S: TagStore>(
     let now = store.read_tags(resource).await?;
     Ok(match decide(settings, &now) {
         TagDecision::Keep { existing } => Some(existing),
+        TagDecision::CaseConflict { found, value } => Some(format!("{value} (under the key {found})")),
         TagDecision::Add(_) => None,
     })
 }

@@ -18,6 +18,11 @@ pub enum State {
     Failed(String),
     /// AWS Backup cannot protect it as configured: never tagged, reported with the reason.
     Unprotectable(&'static str),
+    /// A key that differs from ours only in case: never tagged, reported for the owner to fix.
+    CaseConflict {
+        found: String,
+        value: String,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -48,6 +53,7 @@ pub fn state_of(settings: &TagSettings, tags: &[Tag]) -> State {
     match decide(settings, tags) {
         TagDecision::Add(_) => State::ToTag,
         TagDecision::Keep { existing } => kept(settings, existing),
+        TagDecision::CaseConflict { found, value } => State::CaseConflict { found, value },
     }
 }
 
@@ -128,11 +134,47 @@ mod tests {
     }
 
     #[test]
+    fn a_key_differing_only_in_case_is_a_conflict_in_the_report_not_a_failure() {
+        let settings = TagSettings::default();
+        let volume = "arn:aws:ec2:eu-central-1:123456789012:volume/vol-1";
+        let planned = merge(
+            vec![found(volume, Some(&[("SUPERWERKER:BACKUP", "daily")]))],
+            None,
+            &settings,
+        );
+        assert_eq!(
+            planned[0].state,
+            State::CaseConflict {
+                found: "SUPERWERKER:BACKUP".into(),
+                value: "daily".into()
+            }
+        );
+        let plan = Plan {
+            entries: planned,
+            ..Plan::default()
+        };
+        let report = crate::report::Report::from_plan(&settings, false, plan, &Default::default());
+        let k = &report.kinds["ec2:volume"];
+        assert_eq!((k.scanned, k.tagged, k.case_conflicts.len()), (1, 0, 1));
+        assert!(!report.partial, "a conflict is for the owner to fix, not a failed run");
+        assert!(
+            report.to_table().contains(&format!("conflict: {volume}")),
+            "{}",
+            report.to_table()
+        );
+    }
+
+    #[test]
     fn values_map_to_states() {
         let s = TagSettings::default();
         assert_eq!(kept(&s, "daily".into()), State::Daily);
         assert_eq!(kept(&s, "none".into()), State::OptedOut);
         assert_eq!(kept(&s, "".into()), State::Other("".into()));
-        assert_eq!(state_of(&s, &[Tag::new("Superwerker:Backup", "none")]), State::ToTag);
+        assert_eq!(state_of(&s, &[Tag::new("team", "a")]), State::ToTag);
+        // Issue 15: a key differing only in case used to get a second key added; now it is a conflict to report.
+        assert!(matches!(
+            state_of(&s, &[Tag::new("Superwerker:Backup", "none")]),
+            State::CaseConflict { .. }
+        ));
     }
 }

@@ -28,6 +28,10 @@ pub struct KindReport {
     pub other_value: u64,
     /// AWS Backup cannot protect them as configured (never tagged; each is logged with the reason).
     pub unprotectable: u64,
+    /// A key that differs from ours only in case (never tagged; the owner must rename it): each with the reason. Not a
+    /// failure: reported in every run that meets it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub case_conflicts: Vec<Failure>,
     /// Tagged now (0 in a dry run).
     pub tagged: u64,
     /// Would be tagged (dry run only).
@@ -64,7 +68,7 @@ impl KindReport {
             State::Daily => self.already_daily += 1,
             State::OptedOut => self.opted_out += 1,
             State::Other(_) => self.other_value += 1,
-            State::ToTag | State::Failed(_) | State::Unprotectable(_) => {}
+            State::ToTag | State::Failed(_) | State::Unprotectable(_) | State::CaseConflict { .. } => {}
         }
     }
 
@@ -118,6 +122,14 @@ impl Report {
                 State::Failed(e) => {
                     k.fail(&arn, e);
                     ("failed", e.clone())
+                }
+                State::CaseConflict { found, value } => {
+                    let reason = superwerker_backup_domain::TagDecision::case_conflict_reason(key, found, value);
+                    k.case_conflicts.push(Failure {
+                        resource: arn.clone(),
+                        error: reason.clone(),
+                    });
+                    ("skipped", reason)
                 }
                 State::Unprotectable(reason) => {
                     k.unprotectable += 1;
@@ -190,6 +202,9 @@ impl Report {
         }
         for f in self.failures() {
             out.push_str(&format!("failed: {} — {}\n", f.resource, f.error));
+        }
+        for c in self.kinds.values().flat_map(|k| k.case_conflicts.iter()) {
+            out.push_str(&format!("conflict: {} — {}\n", c.resource, c.error));
         }
         for (place, check) in &self.index_checks {
             out.push_str(&format!("index checks, {place}: {check}\n"));

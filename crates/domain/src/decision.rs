@@ -10,13 +10,35 @@ pub enum TagDecision {
     Add(Tag),
     /// The key is present (any value, even empty): leave it as it is.
     Keep { existing: String },
+    /// The key is absent, but `found` differs from it only in letter case. AWS Backup's tag selection does not match
+    /// it ("Tags are case sensitive", AWS Backup developer guide), so the resource is not backed up; and IAM, which
+    /// reads condition key names case-insensitively (IAM user guide, "IAM JSON policy elements: Condition"), may count
+    /// it as our key and refuse our write. Whether the tag-key part of `aws:ResourceTag/…` follows that could not be
+    /// confirmed, so neither is assumed: no second key is added, and the owner is told to rename it.
+    CaseConflict { found: String, value: String },
+}
+
+impl TagDecision {
+    /// Why a resource with a [`TagDecision::CaseConflict`] is left alone, for reports.
+    pub fn case_conflict_reason(key: &str, found: &str, value: &str) -> String {
+        format!(
+            "the resource has {found:?} (value {value:?}), which differs from {key:?} only in case: AWS Backup's tag \
+             selection does not match it; rename the key to {key:?} (no second key is added)"
+        )
+    }
 }
 
 /// Decides from the resource's current tags.
 pub fn decide(settings: &TagSettings, current: &[Tag]) -> TagDecision {
-    match value_of(current, &settings.key) {
-        Some(existing) => TagDecision::Keep {
+    if let Some(existing) = value_of(current, &settings.key) {
+        return TagDecision::Keep {
             existing: existing.to_owned(),
+        };
+    }
+    match current.iter().find(|t| t.key.eq_ignore_ascii_case(&settings.key)) {
+        Some(t) => TagDecision::CaseConflict {
+            found: t.key.clone(),
+            value: t.value.clone(),
         },
         None => TagDecision::Add(Tag::new(settings.key.clone(), settings.value.clone())),
     }
@@ -48,6 +70,35 @@ mod tests {
                 TagDecision::Keep { existing: v.to_owned() }
             );
         }
+    }
+
+    #[test]
+    fn a_key_that_differs_only_in_case_is_a_conflict_not_absent() {
+        let s = TagSettings::default();
+        assert_eq!(
+            decide(&s, &[Tag::new("Superwerker:Backup", "none")]),
+            TagDecision::CaseConflict {
+                found: "Superwerker:Backup".into(),
+                value: "none".into()
+            }
+        );
+        assert_eq!(
+            decide(
+                &s,
+                &[
+                    Tag::new("SUPERWERKER:BACKUP", "daily"),
+                    Tag::new("superwerker:backup", "none")
+                ]
+            ),
+            TagDecision::Keep {
+                existing: "none".into()
+            },
+            "the exact key wins"
+        );
+        assert!(matches!(
+            decide(&s, &[Tag::new("superwerker:backups", "daily")]),
+            TagDecision::Add(_)
+        ));
     }
 
     #[test]

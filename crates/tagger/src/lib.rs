@@ -121,6 +121,13 @@ async fn check_and_tag<S: TagStore>(
                     ..Outcome::new(Action::Skipped, Some(arn), String::new())
                 })
             }
+            TagDecision::CaseConflict { found, value } => {
+                return Ok(Outcome {
+                    reason: TagDecision::case_conflict_reason(&config.settings.key, &found, &value),
+                    value: Some(value),
+                    ..Outcome::new(Action::Skipped, Some(arn), String::new())
+                })
+            }
             TagDecision::Add(tag) => tag,
         };
         match store.add_tag(resource, &tag).await {

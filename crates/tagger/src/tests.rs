@@ -198,3 +198,22 @@ async fn a_removal_of_our_key_tags_again_and_a_removal_of_others_makes_no_call()
     assert_eq!(value(&store, &v).as_deref(), Some("daily"));
     assert_eq!(ResourceKind::EbsVolume, v.kind);
 }
+
+#[tokio::test]
+async fn a_key_that_differs_only_in_case_is_reported_and_no_second_key_added() {
+    let store = MemoryStore::new();
+    let v = volume("vol-0c");
+    store.insert(&v, &[("Superwerker:Backup", "none")]);
+    let outcome = run(&store, &volume_event("vol-0c"), 3).await.unwrap();
+    assert_eq!(outcome.action, Action::Skipped);
+    assert!(
+        outcome.reason.contains("Superwerker:Backup") && outcome.reason.contains("only in case"),
+        "{}",
+        outcome.reason
+    );
+    assert_eq!(
+        store.tags(&v),
+        vec![Tag::new("Superwerker:Backup", "none")],
+        "nothing written"
+    );
+}

@@ -40,6 +40,11 @@ pub(crate) async fn tag_instance_volumes<S: InstanceVolumes + TagStore>(
     for v in &found.volumes {
         let (action, value) = match decide(&config.settings, &v.tags) {
             TagDecision::Keep { existing } => (Action::Skipped, existing),
+            TagDecision::CaseConflict { found, value } => {
+                let reason = TagDecision::case_conflict_reason(key, &found, &value);
+                tracing::warn!(resource = %v.volume.arn, action = "skipped", reason = %reason, "decision");
+                (Action::Skipped, value)
+            }
             TagDecision::Add(tag) => {
                 to_tag.push(v.volume.id.clone());
                 (Action::Tagged, tag.value)

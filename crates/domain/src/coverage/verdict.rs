@@ -32,6 +32,9 @@ pub enum Verdict {
     Unknown,
     /// Only a selection whose meaning AWS does not document might select it: protection cannot be shown.
     Uncertain,
+    /// Not covered, and it carries a key that differs from ours only in case (the reason names it): the owner must
+    /// rename it.
+    KeyCaseConflict,
     /// AWS Backup cannot protect the resource as configured (the kind table's `unprotectable` rules); tag it `none`
     /// to acknowledge.
     Unprotectable,

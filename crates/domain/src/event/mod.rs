@@ -292,7 +292,10 @@ pub fn classify(input: &EventInput<'_>, scope: &EventScope, key: &str) -> Result
         }
         Effect::RemovesTags { targets, keys } => {
             scope.check(event, &account, region)?;
-            if let Some(keys) = identify::removed_keys(detail, keys).filter(|k| !k.iter().any(|k| k == key)) {
+            // A removed key differing from ours only in case counts as ours: it was a conflict (see `decide`), and
+            // with it gone the resource may have no key at all.
+            let ours = |k: &String| k.eq_ignore_ascii_case(key);
+            if let Some(keys) = identify::removed_keys(detail, keys).filter(|k| !k.iter().any(ours)) {
                 return Ok(skip(event, None, SkipReason::OtherKeysRemoved { keys }));
             }
             let resources = match identify::removal_targets(event, targets, detail, region, &account) {
