@@ -10,9 +10,10 @@ A `guard` rule stands in for IAM evaluating the deployed role's never-overwrite 
 (`Null: aws:ResourceTag/superwerker:backup: true`), which moto does not evaluate: while it is in place, a DynamoDB
 `TagResource` on a table that has the key is refused with `AccessDeniedException`; the Tagging API's `TagResources`
 refuses each ARN that has the key (HTTP 403 in `FailedResourcesMap`) and forwards the others; an EC2 `CreateTags` with
-any resource that has the key is refused as a whole (`UnauthorizedOperation`, as EC2 authorizes a call). The current
-tags are read from moto (`GetResources` / `DescribeTags`) after any delay rule, just before forwarding. Only these
-three operations are covered.
+any resource that has the key is refused as a whole (`UnauthorizedOperation`, as EC2 authorizes a call); RDS
+`AddTagsToResource`, EFS `TagResource` and FSx `TagResource` are refused with each service's IAM denial. Keys compare
+without letter case (see `same_key`). The current tags are read from moto (`GetResources` / `DescribeTags` /
+EFS `DescribeFileSystems`) after any delay rule, just before forwarding. These six writes are covered.
 
 Control API (JSON, on the same port, under /__faults__/):
   POST /__faults__/rules   add rules: [{"id", "service", "op", "contains", "fault", "times", "delay_ms"}]
@@ -179,9 +180,23 @@ def take_rule(service, op, text):
     return None
 
 
+# The tagging writes a guard rule stands in IAM for: every kind's own write and the Tagging API's.
+GUARDED = {
+    ("dynamodb", "TagResource"), ("tagging", "TagResources"), ("ec2", "CreateTags"), ("rds", "AddTagsToResource"),
+    ("elasticfilesystem", "TagResource"), ("fsx", "TagResource"),
+}
+
+
+def same_key(a, b):
+    """Keys compare without letter case: IAM reads condition key names case-insensitively (IAM user guide,
+    "Condition"), and whether the `aws:ResourceTag/<key>` part follows is not documented, so the stand-in assumes
+    the stricter case: a key differing only in case refuses our write too."""
+    return (a or "").lower() == (b or "").lower()
+
+
 def guard_key(service, op, text):
     """The key a guard rule protects for this request, if one applies (its optional `contains` narrows it)."""
-    if (service, op) not in (("dynamodb", "TagResource"), ("tagging", "TagResources"), ("ec2", "CreateTags")):
+    if (service, op) not in GUARDED:
         return None
     with LOCK:
         for rule in RULES:
@@ -226,7 +241,7 @@ def keyed(arns, headers, key):
         _, _, payload = upstream("POST", "/", json.dumps(query).encode(), ask)
         page = json.loads(payload or b"{}")
         for mapping in page.get("ResourceTagMappingList", []):
-            if any(t.get("Key") == key for t in mapping.get("Tags", [])):
+            if any(same_key(t.get("Key"), key) for t in mapping.get("Tags", [])):
                 found.add(mapping["ResourceARN"])
         token = page.get("PaginationToken")
         if not token:
@@ -237,12 +252,25 @@ def keyed_ec2(ids, headers, key):
     """The EC2 resource ids among `ids` that have `key`, as moto knows them now (DescribeTags)."""
     ask = to_upstream(headers, drop=("content-type",))
     ask["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
-    form = {"Action": "DescribeTags", "Version": "2016-11-15", "Filter.1.Name": "resource-id",
-            "Filter.2.Name": "key", "Filter.2.Value.1": key}
+    form = {"Action": "DescribeTags", "Version": "2016-11-15", "Filter.1.Name": "resource-id"}
     for i, rid in enumerate(ids, 1):
         form[f"Filter.1.Value.{i}"] = rid
     _, _, payload = upstream("POST", "/", urllib.parse.urlencode(form).encode(), ask)
-    return set(re.findall(r"<resourceId>([^<]+)</resourceId>", payload.decode("utf-8", "replace")))
+    items = re.findall(r"<item>(.*?)</item>", payload.decode("utf-8", "replace"), re.S)
+    found = set()
+    for item in items:
+        rid, k = re.search(r"<resourceId>([^<]*)</resourceId>", item), re.search(r"<key>([^<]*)</key>", item)
+        if rid and k and same_key(k.group(1), key):
+            found.add(rid.group(1))
+    return found
+
+
+def keyed_efs(fs_id, headers, key):
+    """Whether the EFS file system has `key`, as moto knows it now (DescribeFileSystems)."""
+    ask = to_upstream(headers, drop=("content-type",))
+    _, _, payload = upstream("GET", f"/2015-02-01/file-systems?FileSystemId={fs_id}", b"", ask)
+    systems = json.loads(payload or b"{}").get("FileSystems", [])
+    return any(same_key(t.get("Key"), key) for fs in systems for t in fs.get("Tags", []))
 
 
 def refusal(arn, action):
@@ -344,6 +372,21 @@ class Handler(BaseHTTPRequestHandler):
                     "<RequestID>fault-proxy-guard</RequestID></Response>"
                 )
                 return self._send(403, {"Content-Type": "text/xml"}, payload.encode())
+        elif key is not None and service in ("rds", "elasticfilesystem", "fsx"):
+            if service == "elasticfilesystem":
+                refused = keyed_efs(self.path.rstrip("/").rsplit("/", 1)[-1], self.headers, key)
+            else:
+                if service == "rds":
+                    form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+                    arn = form.get("ResourceName", [""])[0]
+                else:
+                    arn = json.loads(body or b"{}").get("ResourceARN", "")
+                refused = bool(keyed([arn], self.headers, key))
+            if refused:
+                entry["fault"] = "guard"
+                status, headers, payload = deny_response(service, op, {})
+                entry["status"], entry["t_end"] = status, time.time()
+                return self._send(status, headers, payload)
         elif key is not None:
             request = json.loads(body or b"{}")
             arns = [request["ResourceArn"]] if op == "TagResource" else list(request.get("ResourceARNList", []))

@@ -276,31 +276,74 @@ async fn a_value_set_inside_the_window_is_the_documented_residual_risk() {
 async fn with_the_role_guard_a_value_set_inside_the_window_is_kept() {
     let em = Emulator::connect().await;
     let proxy = FaultProxy::from_env();
-    let s = subject(&em, ResourceKind::DynamoDbTable).await;
-    let id = format!("guarded-window-{}", s.needle);
+    // Every kind, through its own service's write (the proxy refuses it as IAM would with the guard in place).
+    for kind in ResourceKind::all() {
+        let s = subject(&em, kind).await;
+        let id = format!("guarded-window-{}", s.needle);
+        let rules = json!([
+            {"id": id, "fault": "guard", "contains": s.needle},
+            {"id": id, "service": s.service, "op": s.write, "contains": s.needle, "fault": "delay", "times": 1,
+             "delay_ms": 400},
+        ]);
+        let (outcome, seen) = none_set_while_our_write_is_held(&em, &proxy, &s, &id, rules).await;
+        let outcome = outcome.unwrap_or_else(|e| panic!("{kind:?}: a refused overwrite is not a failure: {e}"));
+        assert_eq!(outcome.action, Action::Skipped, "{kind:?}: {outcome:?}");
+        assert_eq!(outcome.value.as_deref(), Some("none"), "{kind:?}");
+        assert!(outcome.reason.contains("refused"), "{kind:?}: {}", outcome.reason);
+        assert_eq!(
+            em.tag_value(&s.arn, KEY).await.unwrap().as_deref(),
+            Some("none"),
+            "{kind:?}"
+        );
+        let ops: Vec<(&str, &str)> = seen
+            .iter()
+            .map(|r| (r["op"].as_str().unwrap_or(""), r["fault"].as_str().unwrap_or("-")))
+            .collect();
+        assert_eq!(
+            ops,
+            [(s.read, "-"), (s.write, "guard"), (s.read, "-")],
+            "{kind:?}: read, refused write, read again"
+        );
+    }
+}
+
+/// The proxy's guard folds case (IAM reads condition key names case-insensitively; see fault_proxy.py): a resource
+/// that gets `Superwerker:Backup` while our write is held refuses it, and the tagger reports the conflict instead of
+/// failing into the DLQ or adding a second key.
+#[tokio::test]
+async fn a_key_differing_in_case_set_inside_the_window_is_reported_not_failed() {
+    let em = Emulator::connect().await;
+    let proxy = FaultProxy::from_env();
+    let s = subject(&em, ResourceKind::EbsVolume).await;
+    let id = format!("guarded-case-{}", s.needle);
     let rules = json!([
         {"id": id, "fault": "guard", "contains": s.needle},
-        {"id": id, "service": "dynamodb", "op": "TagResource", "contains": s.needle, "fault": "delay", "times": 1, "delay_ms": 400},
+        {"id": id, "service": s.service, "op": s.write, "contains": s.needle, "fault": "delay", "times": 1,
+         "delay_ms": 400},
     ]);
-    let (outcome, seen) = none_set_while_our_write_is_held(&em, &proxy, &s, &id, rules).await;
-    let outcome = outcome.expect("a refused overwrite is not a failed invocation");
+    proxy.add(rules).await.unwrap();
+    let aws = proxy.aws(5).await;
+    let (em2, event) = (em.clone(), s.event.clone());
+    let task = tokio::spawn(async move { run(&em2, &aws, &event, 3).await });
+    proxy
+        .wait_for(&s.needle, s.write, Duration::from_secs(5))
+        .await
+        .unwrap();
+    em.tag_after_creation(&s.arn, "Superwerker:Backup", "none")
+        .await
+        .unwrap();
+    let outcome = task.await.unwrap();
+    proxy.remove(&id).await.unwrap();
+    let outcome = outcome.expect("a conflict is reported, not a failed invocation");
     assert_eq!(outcome.action, Action::Skipped, "{outcome:?}");
-    assert_eq!(outcome.value.as_deref(), Some("none"));
-    assert!(outcome.reason.contains("refused"), "{}", outcome.reason);
-    assert_eq!(em.tag_value(&s.arn, KEY).await.unwrap().as_deref(), Some("none"));
-    let ops: Vec<(&str, &str)> = seen
-        .iter()
-        .map(|r| (r["op"].as_str().unwrap_or(""), r["fault"].as_str().unwrap_or("-")))
-        .collect();
-    assert_eq!(
-        ops,
-        [
-            ("ListTagsOfResource", "-"),
-            ("TagResource", "guard"),
-            ("ListTagsOfResource", "-")
-        ],
-        "read, refused write, read again"
+    assert!(
+        outcome
+            .value
+            .as_deref()
+            .is_some_and(|v| v.contains("Superwerker:Backup")),
+        "{outcome:?}"
     );
+    assert_eq!(em.tag_value(&s.arn, KEY).await.unwrap(), None, "no second key");
 }
 
 /// Runs the tagger on `s` with `rules` in place (one of them holds our write at the proxy), and sets `none` by hand
