@@ -258,7 +258,7 @@ async fn a_value_set_inside_the_window_is_the_documented_residual_risk() {
     let s = subject(&em, ResourceKind::EbsVolume).await;
     let id = format!("window-{}", s.needle);
     let rules = json!([{"id": id, "service": "ec2", "op": "CreateTags", "contains": s.needle, "fault": "delay", "times": 1, "delay_ms": 400}]);
-    let (outcome, _) = none_set_while_our_write_is_held(&em, &proxy, &s, &id, rules).await;
+    let (outcome, _) = set_while_our_write_is_held(&em, &proxy, &s, &id, rules, KEY).await;
     let outcome = outcome.unwrap();
     assert_eq!(outcome.action, Action::Tagged);
     assert_eq!(em.tag_value(&s.arn, KEY).await.unwrap().as_deref(), Some("daily"));
@@ -271,7 +271,7 @@ async fn a_value_set_inside_the_window_is_the_documented_residual_risk() {
 }
 
 // moto does not evaluate IAM conditions: the fault proxy's `guard` rule stands in for IAM evaluating the deployed
-// role's `Null: aws:ResourceTag/superwerker:backup` condition on DynamoDB `TagResource` (infra/template.yaml).
+// role's `Null: aws:ResourceTag/superwerker:backup` condition on every kind's tagging write (infra/template.yaml).
 #[tokio::test]
 async fn with_the_role_guard_a_value_set_inside_the_window_is_kept() {
     let em = Emulator::connect().await;
@@ -280,12 +280,7 @@ async fn with_the_role_guard_a_value_set_inside_the_window_is_kept() {
     for kind in ResourceKind::all() {
         let s = subject(&em, kind).await;
         let id = format!("guarded-window-{}", s.needle);
-        let rules = json!([
-            {"id": id, "fault": "guard", "contains": s.needle},
-            {"id": id, "service": s.service, "op": s.write, "contains": s.needle, "fault": "delay", "times": 1,
-             "delay_ms": 400},
-        ]);
-        let (outcome, seen) = none_set_while_our_write_is_held(&em, &proxy, &s, &id, rules).await;
+        let (outcome, seen) = set_while_our_write_is_held(&em, &proxy, &s, &id, guarded(&id, &s), KEY).await;
         let outcome = outcome.unwrap_or_else(|e| panic!("{kind:?}: a refused overwrite is not a failure: {e}"));
         assert_eq!(outcome.action, Action::Skipped, "{kind:?}: {outcome:?}");
         assert_eq!(outcome.value.as_deref(), Some("none"), "{kind:?}");
@@ -316,24 +311,7 @@ async fn a_key_differing_in_case_set_inside_the_window_is_reported_not_failed() 
     let proxy = FaultProxy::from_env();
     let s = subject(&em, ResourceKind::EbsVolume).await;
     let id = format!("guarded-case-{}", s.needle);
-    let rules = json!([
-        {"id": id, "fault": "guard", "contains": s.needle},
-        {"id": id, "service": s.service, "op": s.write, "contains": s.needle, "fault": "delay", "times": 1,
-         "delay_ms": 400},
-    ]);
-    proxy.add(rules).await.unwrap();
-    let aws = proxy.aws(5).await;
-    let (em2, event) = (em.clone(), s.event.clone());
-    let task = tokio::spawn(async move { run(&em2, &aws, &event, 3).await });
-    proxy
-        .wait_for(&s.needle, s.write, Duration::from_secs(5))
-        .await
-        .unwrap();
-    em.tag_after_creation(&s.arn, "Superwerker:Backup", "none")
-        .await
-        .unwrap();
-    let outcome = task.await.unwrap();
-    proxy.remove(&id).await.unwrap();
+    let (outcome, _) = set_while_our_write_is_held(&em, &proxy, &s, &id, guarded(&id, &s), "Superwerker:Backup").await;
     let outcome = outcome.expect("a conflict is reported, not a failed invocation");
     assert_eq!(outcome.action, Action::Skipped, "{outcome:?}");
     assert!(
@@ -346,14 +324,24 @@ async fn a_key_differing_in_case_set_inside_the_window_is_reported_not_failed() 
     assert_eq!(em.tag_value(&s.arn, KEY).await.unwrap(), None, "no second key");
 }
 
-/// Runs the tagger on `s` with `rules` in place (one of them holds our write at the proxy), and sets `none` by hand
-/// once the write is held (our read done). Returns the tagger's result and the proxy's log for the resource.
-async fn none_set_while_our_write_is_held(
+/// The guard (IAM's stand-in) on `s`, and a hold of 400 ms on its write.
+fn guarded(id: &str, s: &Subject) -> Value {
+    json!([
+        {"id": id, "fault": "guard", "contains": s.needle},
+        {"id": id, "service": s.service, "op": s.write, "contains": s.needle, "fault": "delay", "times": 1,
+         "delay_ms": 400},
+    ])
+}
+
+/// Runs the tagger on `s` with `rules` in place (one of them holds our write at the proxy), and sets `key` to `none`
+/// by hand once the write is held (our read done). Returns the tagger's result and the proxy's log for the resource.
+async fn set_while_our_write_is_held(
     em: &Emulator,
     proxy: &FaultProxy,
     s: &Subject,
     id: &str,
     rules: Value,
+    key: &str,
 ) -> (Result<Outcome, TaggerError>, Vec<Value>) {
     proxy.add(rules).await.unwrap();
     let aws = proxy.aws(5).await;
@@ -363,7 +351,7 @@ async fn none_set_while_our_write_is_held(
         .wait_for(&s.needle, s.write, Duration::from_secs(5))
         .await
         .unwrap();
-    em.tag_after_creation(&s.arn, KEY, "none").await.unwrap();
+    em.tag_after_creation(&s.arn, key, "none").await.unwrap();
     let outcome = task.await.unwrap();
     let seen = proxy.log(&s.needle).await.unwrap();
     proxy.remove(id).await.unwrap();
