@@ -155,6 +155,30 @@ async fn run_audit(s: &Scene, backup_rules: &[&Rule], org_rules: &[&Rule]) -> Au
     audit(&aws, &coverage, &opts, now()).await.unwrap()
 }
 
+/// GetBackupPlan: every plan has superwerker-backup's rule (daily at 05:00, 60 minutes to start, 7 days to complete),
+/// so a usable recovery point may be 25 hours old.
+fn plan_rules() -> Rule {
+    mock!(aws_sdk_backup::Client::get_backup_plan).then_output(|| {
+        use aws_sdk_backup::types::{BackupPlan, BackupRule};
+        let rule = BackupRule::builder()
+            .rule_name(policy::RULE_NAME)
+            .target_backup_vault_name(policy::VAULT_NAME)
+            .schedule_expression(policy::SCHEDULE_EXPRESSION)
+            .start_window_minutes(policy::START_WINDOW_MINUTES)
+            .completion_window_minutes(policy::COMPLETION_WINDOW_MINUTES)
+            .build()
+            .unwrap();
+        let plan = BackupPlan::builder()
+            .backup_plan_name(policy::POLICY_NAME)
+            .rules(rule)
+            .build()
+            .unwrap();
+        aws_sdk_backup::operation::get_backup_plan::GetBackupPlanOutput::builder()
+            .backup_plan(plan)
+            .build()
+    })
+}
+
 fn plans(names: &'static [(&'static str, &'static str)]) -> Rule {
     mock!(aws_sdk_backup::Client::list_backup_plans).then_output(move || {
         let mut out = aws_sdk_backup::operation::list_backup_plans::ListBackupPlansOutput::builder();
@@ -202,7 +226,8 @@ async fn account_plan_coverage_and_recovery_point_age_decide_the_verdicts() {
     });
     let points = recovery_points(&s);
     let effective = no_effective_policy();
-    let report = run_audit(&s, &[&plan_list, &list, &get, &points], &[&effective]).await;
+    let rules = plan_rules();
+    let report = run_audit(&s, &[&plan_list, &rules, &list, &get, &points], &[&effective]).await;
 
     let ours = vec!["superwerker-backup/backup-daily".to_owned()];
     assert_eq!(
@@ -290,7 +315,8 @@ async fn the_organizations_effective_backup_policy_counts_as_coverage_and_unread
                 .build(),
         )
     });
-    let report = run_audit(&s, &[&other_plan, &denied, &points], &[&effective]).await;
+    let rules = plan_rules();
+    let report = run_audit(&s, &[&other_plan, &rules, &denied, &points], &[&effective]).await;
     assert_eq!(
         verdict_of(&report, &s.untagged).0,
         Verdict::Unknown,
@@ -323,6 +349,11 @@ async fn resource_selections_cover_and_undocumented_selections_are_uncertain() {
     let effective = mock!(aws_sdk_organizations::Client::describe_effective_policy).then_output(move || {
         let content = serde_json::json!({"plans": {"volumes": {
             "regions": [region],
+            "rules": {"daily": {
+                "schedule_expression": "cron(0 5 ? * * *)",
+                "start_backup_window_minutes": "60",
+                "target_backup_vault_name": "superwerker-backup"
+            }},
             "selections": {"resources": {"all-volumes": {
                 "iam_role_arn": "arn:aws:iam::123456789012:role/R",
                 "resource_types": ["arn:aws:ec2:*:*:volume/*"]
@@ -358,7 +389,8 @@ async fn resource_selections_cover_and_undocumented_selections_are_uncertain() {
         GetBackupSelectionOutput::builder().backup_selection(selection).build()
     });
     let points = recovery_points(&s);
-    let report = run_audit(&s, &[&plan_list, &list, &get, &points], &[&effective]).await;
+    let rules = plan_rules();
+    let report = run_audit(&s, &[&plan_list, &rules, &list, &get, &points], &[&effective]).await;
     let org = vec!["org:volumes/all-volumes".to_owned()];
     assert_eq!(
         verdict_of(&report, &s.fresh),

@@ -75,6 +75,8 @@ fn expected_backup_policy(region: &str) -> Value {
         "regions": {"@@assign": [region]},
         "rules": {"backup-daily": {
             "schedule_expression": {"@@assign": "cron(0 5 ? * * *)"},
+            "start_backup_window_minutes": {"@@assign": "60"},
+            "complete_backup_window_minutes": {"@@assign": "10080"},
             "target_backup_vault_name": {"@@assign": "superwerker-backup"},
             "lifecycle": {"delete_after_days": {"@@assign": "30"}}
         }},

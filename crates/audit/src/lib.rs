@@ -13,7 +13,9 @@ use superwerker_backup_aws::backup::Backup;
 use superwerker_backup_aws::organizations::Organizations;
 use superwerker_backup_aws::Aws;
 use superwerker_backup_backfill::{scan, BackfillOptions, NoProgress, State};
-use superwerker_backup_domain::coverage::{selections_from_policy, verdict, Match, Selection, Verdict};
+use superwerker_backup_domain::coverage::{
+    allowed_age_minutes, selections_from_policy, verdict, Match, RecoveryPoints, Selection, Verdict,
+};
 use superwerker_backup_domain::policy::OPT_OUT_VALUE;
 use superwerker_backup_domain::tags::value_of;
 use superwerker_backup_domain::TagDecision;
@@ -40,12 +42,12 @@ pub trait Coverage: Send + Sync {
         &self,
         region: &str,
     ) -> impl std::future::Future<Output = Result<Vec<Selection>, String>> + Send;
-    /// When the resource's newest recovery point was created (seconds since the epoch).
-    fn newest_recovery_point(
+    /// The resource's newest usable and newest in-progress recovery points.
+    fn recovery_points(
         &self,
         region: &str,
         arn: &str,
-    ) -> impl std::future::Future<Output = Result<Option<i64>, String>> + Send;
+    ) -> impl std::future::Future<Output = Result<RecoveryPoints, String>> + Send;
 }
 
 /// Coverage read from AWS through the adapters: Organizations, and AWS Backup per region.
@@ -84,9 +86,9 @@ impl Coverage for Sources {
             .map_err(|e| e.to_string())
     }
 
-    async fn newest_recovery_point(&self, region: &str, arn: &str) -> Result<Option<i64>, String> {
+    async fn recovery_points(&self, region: &str, arn: &str) -> Result<RecoveryPoints, String> {
         self.backup(region)?
-            .newest_recovery_point(arn)
+            .recovery_points(arn)
             .await
             .map_err(|e| e.to_string())
     }
@@ -160,16 +162,20 @@ pub async fn audit<C: Coverage>(
         let arn = p.resource.arn.to_string();
         let region = p.resource.region().to_owned();
         let mut covered_by: Vec<String> = Vec::new();
+        let mut covering: Vec<&Selection> = Vec::new();
         let mut uncertain: Vec<String> = Vec::new();
         for s in &selections {
             match s.matches(&arn, &region, &p.tags) {
-                Match::Yes => covered_by.push(s.name.clone()),
+                Match::Yes => {
+                    covered_by.push(s.name.clone());
+                    covering.push(s);
+                }
                 Match::Uncertain(why) => uncertain.push(format!("{}: {why}", s.name)),
                 Match::No => {}
             }
         }
         let tag_value = value_of(&p.tags, &opts.settings.key).map(str::to_owned);
-        let mut age = None;
+        let (mut age, mut allowed) = (None, None);
         let mut reason = None;
         let v = match &p.state {
             State::Failed(e) => {
@@ -194,11 +200,27 @@ pub async fn audit<C: Coverage>(
                 ));
                 Verdict::Uncertain
             }
-            _ if covered_by.is_empty() => verdict(tag_value.as_deref(), false, None),
-            _ => match coverage.newest_recovery_point(&region, &arn).await {
-                Ok(newest) => {
-                    age = newest.map(|t| ((now - t).max(0) / 3600) as u64);
-                    verdict(tag_value.as_deref(), true, age)
+            _ if covered_by.is_empty() => verdict(tag_value.as_deref(), false, None, 0),
+            _ => match coverage.recovery_points(&region, &arn).await {
+                Ok(points) => {
+                    age = points.newest_usable.map(|t| ((now - t).max(0) / 60) as u64);
+                    let rules = covering.iter().flat_map(|s| s.timing.iter());
+                    allowed = allowed_age_minutes(rules, points.in_progress());
+                    match allowed {
+                        Some(allowed) => verdict(tag_value.as_deref(), true, age, allowed),
+                        None => {
+                            let schedules: Vec<&str> = covering
+                                .iter()
+                                .flat_map(|s| s.timing.iter().map(|t| t.schedule.as_str()))
+                                .collect();
+                            reason = Some(format!(
+                                "how old its recovery point may be cannot be told: no readable schedule in the plans \
+                                 that cover it ({})",
+                                schedules.join(", ")
+                            ));
+                            Verdict::Uncertain
+                        }
+                    }
                 }
                 Err(e) => {
                     report
@@ -215,7 +237,9 @@ pub async fn audit<C: Coverage>(
             region,
             tag_value,
             covered_by,
-            newest_recovery_point_age_hours: age,
+            newest_recovery_point_age_hours: age.map(|m| m / 60),
+            newest_recovery_point_age_minutes: age,
+            allowed_age_minutes: allowed,
             verdict: v,
             reason,
         });

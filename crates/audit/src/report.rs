@@ -13,7 +13,13 @@ pub struct AuditEntry {
     pub region: String,
     pub tag_value: Option<String>,
     pub covered_by: Vec<String>,
+    /// Whole hours (rounded down); the minutes are exact.
     pub newest_recovery_point_age_hours: Option<u64>,
+    pub newest_recovery_point_age_minutes: Option<u64>,
+    /// How old the newest usable recovery point may be under the covering plans' rules (schedule + start window, plus
+    /// the completion window while a backup is running).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_age_minutes: Option<u64>,
     pub verdict: Verdict,
     /// Why, where the verdict needs one (`unprotectable`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -52,12 +58,13 @@ impl AuditReport {
     pub fn to_table(&self) -> String {
         let width = self.entries.iter().map(|e| e.resource.len()).max().unwrap_or(8).max(8);
         let mut out = format!(
-            "{:<width$}  {:<8}  {:<28}  {:>9}  VERDICT\n",
-            "RESOURCE", "TAG", "COVERED BY", "NEWEST RP"
+            "{:<width$}  {:<8}  {:<28}  {:>9}  {:>9}  VERDICT\n",
+            "RESOURCE", "TAG", "COVERED BY", "NEWEST RP", "ALLOWED"
         );
+        let hours = |m: Option<u64>| m.map_or_else(|| "-".to_owned(), |m| format!("{:.1} h", m as f64 / 60.0));
         for e in &self.entries {
             out.push_str(&format!(
-                "{:<width$}  {:<8}  {:<28}  {:>9}  {}\n",
+                "{:<width$}  {:<8}  {:<28}  {:>9}  {:>9}  {}\n",
                 e.resource,
                 e.tag_value.as_deref().unwrap_or("-"),
                 if e.covered_by.is_empty() {
@@ -65,9 +72,8 @@ impl AuditReport {
                 } else {
                     e.covered_by.join(", ")
                 },
-                e.newest_recovery_point_age_hours
-                    .map(|h| format!("{h} h"))
-                    .unwrap_or_else(|| "-".into()),
+                hours(e.newest_recovery_point_age_minutes),
+                hours(e.allowed_age_minutes),
                 verdict_name(e.verdict)
             ));
         }

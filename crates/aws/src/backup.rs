@@ -4,7 +4,7 @@ use aws_sdk_backup::types::{
     BackupPlanInput, BackupRuleInput, BackupSelection, Condition, ConditionParameter, ConditionType, Lifecycle,
 };
 use aws_sdk_backup::Client;
-use superwerker_backup_domain::coverage::{Selection, Test};
+use superwerker_backup_domain::coverage::{is_usable_recovery_point, RecoveryPoints, RuleTiming, Selection, Test};
 use superwerker_backup_domain::policy::{BackupPlanSpec, PlanRule};
 
 use crate::error::{sdk, AdapterError, ErrorKind};
@@ -46,6 +46,8 @@ fn plan_input(spec: &BackupPlanSpec) -> Result<BackupPlanInput, AdapterError> {
         .schedule_expression(&spec.schedule)
         .schedule_expression_timezone(&spec.timezone)
         .lifecycle(Lifecycle::builder().delete_after_days(spec.delete_after_days).build())
+        .start_window_minutes(spec.start_window_minutes)
+        .completion_window_minutes(spec.completion_window_minutes)
         .build()
         .map_err(bad)?;
     BackupPlanInput::builder()
@@ -117,6 +119,8 @@ pub fn selection_from_backup(name: String, region: &str, s: &BackupSelection) ->
             .collect(),
         all_of,
         role: Some(s.iam_role_arn().to_owned()),
+        // The plan's rules are read with the plan (`account_selections`).
+        timing: Vec::new(),
     }
 }
 
@@ -202,6 +206,8 @@ impl Backup {
                 timezone: r.schedule_expression_timezone().map(str::to_owned),
                 vault: r.target_backup_vault_name().to_owned(),
                 delete_after_days: r.lifecycle().and_then(|l| l.delete_after_days()),
+                start_window_minutes: r.start_window_minutes(),
+                completion_window_minutes: r.completion_window_minutes(),
             })
             .collect())
     }
@@ -300,17 +306,29 @@ impl Backup {
     pub async fn account_selections(&self) -> Result<Vec<Selection>, AdapterError> {
         let mut out = Vec::new();
         for (plan_id, plan_name) in self.plans().await? {
+            let timing: Vec<RuleTiming> = self
+                .plan_rules(&plan_id)
+                .await?
+                .into_iter()
+                .map(|r| RuleTiming {
+                    schedule: r.schedule.unwrap_or_default(),
+                    start_window_minutes: r.start_window_minutes.and_then(|m| u64::try_from(m).ok()),
+                    completion_window_minutes: r.completion_window_minutes.and_then(|m| u64::try_from(m).ok()),
+                })
+                .collect();
             for (id, _) in self.selections(&plan_id).await? {
-                out.extend(self.selection(&plan_id, &plan_name, &id).await?);
+                out.extend(self.selection(&plan_id, &plan_name, &id).await?.map(|s| Selection {
+                    timing: timing.clone(),
+                    ..s
+                }));
             }
         }
         Ok(out)
     }
 
-    /// When the resource's newest usable recovery point (`COMPLETED` or `AVAILABLE`) was created (seconds since the
-    /// epoch).
-    pub async fn newest_recovery_point(&self, resource_arn: &str) -> Result<Option<i64>, AdapterError> {
-        let mut newest: Option<i64> = None;
+    /// The resource's newest usable (`COMPLETED`, `AVAILABLE`) and newest `CREATING` recovery points.
+    pub async fn recovery_points(&self, resource_arn: &str) -> Result<RecoveryPoints, AdapterError> {
+        let mut points = RecoveryPoints::default();
         let mut pages = self
             .client
             .list_recovery_points_by_resource()
@@ -319,17 +337,21 @@ impl Backup {
             .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(sdk("Backup.ListRecoveryPointsByResource", resource_arn))?;
-            // Only recovery points one can restore count (the domain's rule, with AWS's statuses cited there).
-            let usable = page.recovery_points().iter().filter(|rp| {
-                rp.status()
-                    .is_some_and(|s| superwerker_backup_domain::coverage::is_usable_recovery_point(s.as_str()))
-            });
-            for rp in usable {
-                if let Some(created) = rp.creation_date() {
-                    newest = Some(newest.map_or(created.secs(), |n| n.max(created.secs())));
-                }
+            for rp in page.recovery_points() {
+                let (Some(status), Some(created)) = (rp.status(), rp.creation_date()) else {
+                    continue;
+                };
+                // Which statuses count is the domain's rule (AWS's statuses cited there).
+                let slot = if is_usable_recovery_point(status.as_str()) {
+                    &mut points.newest_usable
+                } else if status.as_str() == "CREATING" {
+                    &mut points.newest_creating
+                } else {
+                    continue;
+                };
+                *slot = Some(slot.map_or(created.secs(), |n| n.max(created.secs())));
             }
         }
-        Ok(newest)
+        Ok(points)
     }
 }

@@ -10,6 +10,13 @@ use superwerker_backup_aws::backup::Backup;
 use superwerker_backup_domain::coverage::{Match, Test};
 use superwerker_backup_domain::Tag;
 
+/// An HTTP 200 with AWS Backup's JSON body: the SDK parses it as it parses AWS's answers.
+fn json_answer(body: &'static str) -> HttpResponse {
+    let mut response = HttpResponse::new(StatusCode::try_from(200).unwrap(), SdkBody::from(body));
+    response.headers_mut().insert("Content-Type", "application/json");
+    response
+}
+
 const ANSWER: &str = r#"{
   "BackupPlanId": "plan-1",
   "SelectionId": "sel-1",
@@ -32,11 +39,7 @@ const ANSWER: &str = r#"{
 
 #[tokio::test]
 async fn every_field_of_a_selection_is_read_and_combined_as_aws_documents() {
-    let rule = mock!(aws_sdk_backup::Client::get_backup_selection).then_http_response(|| {
-        let mut response = HttpResponse::new(StatusCode::try_from(200).unwrap(), SdkBody::from(ANSWER));
-        response.headers_mut().insert("Content-Type", "application/json");
-        response
-    });
+    let rule = mock!(aws_sdk_backup::Client::get_backup_selection).then_http_response(|| json_answer(ANSWER));
     let backup = Backup::new(
         mock_client!(aws_sdk_backup, RuleMode::MatchAny, [&rule]),
         "eu-central-1",
@@ -103,4 +106,39 @@ async fn every_field_of_a_selection_is_read_and_combined_as_aws_documents() {
         "NotResources"
     );
     assert_eq!(rule.num_calls(), 1);
+}
+
+/// `ListRecoveryPointsByResource` as AWS answers it: only `COMPLETED`/`AVAILABLE` points are usable, a `CREATING` one
+/// newer than them means a backup is running, `PARTIAL` and `EXPIRED` count for nothing.
+#[tokio::test]
+async fn recovery_points_are_read_by_status() {
+    const POINTS: &str = r#"{"RecoveryPoints": [
+      {"RecoveryPointArn": "arn:aws:ec2:eu-central-1::snapshot/snap-1", "CreationDate": 1764000000.0, "Status": "COMPLETED",
+       "BackupVaultName": "superwerker-backup"},
+      {"RecoveryPointArn": "arn:aws:ec2:eu-central-1::snapshot/snap-2", "CreationDate": 1764100000.0, "Status": "PARTIAL",
+       "BackupVaultName": "superwerker-backup"},
+      {"RecoveryPointArn": "arn:aws:ec2:eu-central-1::snapshot/snap-3", "CreationDate": 1764200000.0, "Status": "EXPIRED",
+       "BackupVaultName": "superwerker-backup"},
+      {"RecoveryPointArn": "arn:aws:ec2:eu-central-1::snapshot/snap-4", "CreationDate": 1764050000.0, "Status": "AVAILABLE",
+       "BackupVaultName": "superwerker-backup"},
+      {"RecoveryPointArn": "arn:aws:ec2:eu-central-1::snapshot/snap-5", "CreationDate": 1764150000.0, "Status": "CREATING",
+       "BackupVaultName": "superwerker-backup"}
+    ]}"#;
+    let rule =
+        mock!(aws_sdk_backup::Client::list_recovery_points_by_resource).then_http_response(|| json_answer(POINTS));
+    let backup = Backup::new(
+        mock_client!(aws_sdk_backup, RuleMode::MatchAny, [&rule]),
+        "eu-central-1",
+    );
+    let points = backup
+        .recovery_points("arn:aws:ec2:eu-central-1:123456789012:volume/vol-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        points.newest_usable,
+        Some(1_764_050_000),
+        "AVAILABLE beats the older COMPLETED; PARTIAL, EXPIRED ignored"
+    );
+    assert_eq!(points.newest_creating, Some(1_764_150_000));
+    assert!(points.in_progress());
 }

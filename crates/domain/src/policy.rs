@@ -14,6 +14,12 @@ pub const RULE_NAME: &str = "backup-daily";
 /// Daily at 05:00 UTC.
 pub const SCHEDULE_EXPRESSION: &str = "cron(0 5 ? * * *)";
 pub const SCHEDULE_TIMEZONE: &str = "UTC";
+/// A job starts within 60 minutes of 05:00 (the least AWS allows: "it must be at least 60 minutes", Organizations
+/// User Guide, backup policy syntax, start_backup_window_minutes) and may run AWS's default 7 days. Set explicitly so
+/// the audit knows how old a recovery point may be (a daily rule: 24 h + 1 h) instead of assuming AWS's unset 8 h
+/// start window; a deviation from superwerker's document, which sets no windows.
+pub const START_WINDOW_MINUTES: i64 = 60;
+pub const COMPLETION_WINDOW_MINUTES: i64 = 10_080;
 /// Recovery points are kept 30 days.
 pub const RETENTION_DAYS: i64 = 30;
 /// The vault the plan and the policy write to. Not AWS's `Default`: AWS creates no default vault for accounts set up
@@ -77,6 +83,8 @@ pub fn backup_policy(partition: &str, key: &str, daily_value: &str, regions: &[S
                 "rules": {
                     RULE_NAME: {
                         "schedule_expression": {"@@assign": SCHEDULE_EXPRESSION},
+                        "start_backup_window_minutes": {"@@assign": START_WINDOW_MINUTES.to_string()},
+                        "complete_backup_window_minutes": {"@@assign": COMPLETION_WINDOW_MINUTES.to_string()},
                         "target_backup_vault_name": {"@@assign": vault},
                         "lifecycle": {"delete_after_days": {"@@assign": RETENTION_DAYS.to_string()}}
                     }
@@ -135,6 +143,8 @@ pub struct PlanRule {
     pub timezone: Option<String>,
     pub vault: String,
     pub delete_after_days: Option<i64>,
+    pub start_window_minutes: Option<i64>,
+    pub completion_window_minutes: Option<i64>,
 }
 
 impl PlanRule {
@@ -158,6 +168,17 @@ impl PlanRule {
             self.delete_after_days.map(|d| d.to_string()),
             spec.delete_after_days.to_string(),
         );
+        let minutes = |m: Option<i64>| m.map(|m| m.to_string());
+        check(
+            "start window",
+            minutes(self.start_window_minutes),
+            spec.start_window_minutes.to_string(),
+        );
+        check(
+            "completion window",
+            minutes(self.completion_window_minutes),
+            spec.completion_window_minutes.to_string(),
+        );
         diff
     }
 }
@@ -170,6 +191,8 @@ pub struct BackupPlanSpec {
     pub schedule: String,
     pub timezone: String,
     pub delete_after_days: i64,
+    pub start_window_minutes: i64,
+    pub completion_window_minutes: i64,
     pub vault: String,
     pub selection_name: String,
     pub tag_key: String,
@@ -185,6 +208,8 @@ impl BackupPlanSpec {
             schedule: SCHEDULE_EXPRESSION.into(),
             timezone: SCHEDULE_TIMEZONE.into(),
             delete_after_days: RETENTION_DAYS,
+            start_window_minutes: START_WINDOW_MINUTES,
+            completion_window_minutes: COMPLETION_WINDOW_MINUTES,
             vault: vault.into(),
             selection_name: RULE_NAME.into(),
             tag_key: key.into(),

@@ -10,6 +10,7 @@
 
 use serde_json::Value;
 
+use super::schedule::RuleTiming;
 use super::selection::{Selection, Test};
 
 /// Effective policies carry plain values; policy documents carry `{"@@assign": ...}`: both are read.
@@ -64,11 +65,27 @@ pub fn selections_from_policy(content: &Value) -> Vec<Selection> {
     };
     for (plan_name, plan) in plans {
         let regions = plan.get("regions").map(strings).unwrap_or_default();
+        let minutes = |rule: &Value, key: &str| first(rule.get(key)).and_then(|m| m.parse::<u64>().ok());
+        let timing: Vec<RuleTiming> = plan
+            .get("rules")
+            .and_then(Value::as_object)
+            .map(|rules| {
+                rules
+                    .values()
+                    .map(|rule| RuleTiming {
+                        schedule: first(rule.get("schedule_expression")).unwrap_or_default(),
+                        start_window_minutes: minutes(rule, "start_backup_window_minutes"),
+                        completion_window_minutes: minutes(rule, "complete_backup_window_minutes"),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let selection = |name: &str, sel: &Value| Selection {
             name: format!("org:{plan_name}/{name}"),
             regions: regions.clone(),
             role: first(sel.get("iam_role_arn")),
             all_of: conditions(sel),
+            timing: timing.clone(),
             ..Selection::default()
         };
         if let Some(tags) = plan.pointer("/selections/tags").and_then(Value::as_object) {
@@ -139,6 +156,9 @@ mod tests {
             .role
             .as_deref()
             .is_some_and(|r| r.ends_with("AWSBackupDefaultServiceRole")));
+        // Its rule: daily, 60 minutes to start (explicit), so a recovery point may be 25 hours old.
+        assert_eq!(found[0].timing.len(), 1);
+        assert_eq!(found[0].timing[0].max_age_minutes(), Some(1500));
     }
 
     #[test]

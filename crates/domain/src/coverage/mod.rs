@@ -3,12 +3,15 @@
 //!
 //! - `selection`: one account-plan selection or one policy selection, and whether it selects a resource.
 //! - `from_policy`: the selections of an Organizations (effective) backup policy.
+//! - `schedule`: how often a rule runs, and how old a recovery point may be.
 //! - `verdict`: the audit's verdict per resource.
 
 mod from_policy;
+mod schedule;
 mod selection;
 mod verdict;
 
 pub use from_policy::selections_from_policy;
+pub use schedule::{longest_gap_minutes, RuleTiming, DEFAULT_COMPLETION_WINDOW_MINUTES, DEFAULT_START_WINDOW_MINUTES};
 pub use selection::{glob, Match, Selection, Test};
-pub use verdict::{is_usable_recovery_point, verdict, Verdict, MAX_RECOVERY_POINT_AGE_HOURS};
+pub use verdict::{allowed_age_minutes, is_usable_recovery_point, verdict, RecoveryPoints, Verdict};

@@ -15,6 +15,7 @@
 //! - A selection with only `Conditions`, or only `NotResources`: the documentation gives no rule and no example, so
 //!   such a selection is [`Match::Uncertain`], never guessed.
 
+use super::schedule::RuleTiming;
 use crate::policy::BackupPlanSpec;
 use crate::tags::{value_of, Tag};
 
@@ -46,6 +47,8 @@ pub struct Selection {
     pub all_of: Vec<Test>,
     /// The IAM role AWS Backup uses for this selection (`IamRoleArn`, or a policy's `iam_role_arn`).
     pub role: Option<String>,
+    /// When the plan's rules run: what a selected resource's recovery points are held to.
+    pub timing: Vec<RuleTiming>,
 }
 
 /// Whether a selection selects a resource.

@@ -2,8 +2,7 @@
 
 use serde::Serialize;
 
-/// Recovery points older than this do not count as a current backup (a daily plan plus its start window).
-pub const MAX_RECOVERY_POINT_AGE_HOURS: u64 = 26;
+use super::schedule::RuleTiming;
 
 /// Whether a recovery point of this status is a backup one can restore (AWS Backup API reference, RecoveryPointStatus
 /// and DescribeRecoveryPoint): `AVAILABLE` "the backup was successfully created … and the recovery point is now ready
@@ -18,7 +17,7 @@ pub fn is_usable_recovery_point(status: &str) -> bool {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
-    /// Covered by a plan, recovery point within 26 h.
+    /// Covered by a plan, and its newest usable recovery point no older than the plan's rules allow.
     Protected,
     /// Tagged `none`: deliberately not backed up.
     OptedOut,
@@ -26,7 +25,7 @@ pub enum Verdict {
     Untagged,
     /// Tagged, but no selection covers it (no plan, wrong region, other value).
     NotCovered,
-    /// Covered, but no recovery point in the last 26 h.
+    /// Covered, but no usable recovery point as recent as the plan's rules allow: a backup was missed.
     NoRecentRecoveryPoint,
     /// A coverage source could not be read: protection cannot be shown.
     Unknown,
@@ -47,11 +46,40 @@ impl Verdict {
     }
 }
 
-/// The verdict from the tag value, coverage and the age of the newest recovery point (hours).
-pub fn verdict(tag_value: Option<&str>, covered: bool, newest_point_age_hours: Option<u64>) -> Verdict {
+/// A resource's recovery points as far as the verdict needs them: creation times, seconds since the epoch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecoveryPoints {
+    /// The newest `COMPLETED` or `AVAILABLE` one.
+    pub newest_usable: Option<i64>,
+    /// The newest still `CREATING`.
+    pub newest_creating: Option<i64>,
+}
+
+impl RecoveryPoints {
+    /// A backup newer than the newest usable point is running.
+    pub fn in_progress(&self) -> bool {
+        self.newest_creating.is_some() && self.newest_creating > self.newest_usable
+    }
+}
+
+/// How old a covered resource's newest usable recovery point may be, in minutes, given the rules of the plans whose
+/// selections cover it: the most lenient (one plan backing it up suffices). While a backup of it is in progress (a
+/// recovery point still `CREATING`), the completion window is allowed too. `None` when no rule's schedule can be read.
+pub fn allowed_age_minutes<'a>(rules: impl IntoIterator<Item = &'a RuleTiming>, in_progress: bool) -> Option<u64> {
+    rules
+        .into_iter()
+        .filter_map(|r| match in_progress {
+            true => r.max_age_in_progress_minutes(),
+            false => r.max_age_minutes(),
+        })
+        .max()
+}
+
+/// The verdict from the tag value, coverage, the age of the newest usable recovery point and the age allowed (minutes).
+pub fn verdict(tag_value: Option<&str>, covered: bool, age_minutes: Option<u64>, allowed_minutes: u64) -> Verdict {
     match (tag_value, covered) {
-        (_, true) => match newest_point_age_hours {
-            Some(age) if age <= MAX_RECOVERY_POINT_AGE_HOURS => Verdict::Protected,
+        (_, true) => match age_minutes {
+            Some(age) if age <= allowed_minutes => Verdict::Protected,
             _ => Verdict::NoRecentRecoveryPoint,
         },
         (Some("none"), false) => Verdict::OptedOut,
@@ -66,14 +94,18 @@ mod tests {
 
     #[test]
     fn verdicts() {
-        assert_eq!(verdict(Some("daily"), true, Some(3)), Verdict::Protected);
-        assert_eq!(verdict(Some("daily"), true, Some(27)), Verdict::NoRecentRecoveryPoint);
-        assert_eq!(verdict(Some("daily"), true, None), Verdict::NoRecentRecoveryPoint);
-        assert_eq!(verdict(Some("none"), false, None), Verdict::OptedOut);
-        assert_eq!(verdict(None, false, None), Verdict::Untagged);
-        assert_eq!(verdict(Some("daily"), false, None), Verdict::NotCovered);
+        assert_eq!(verdict(Some("daily"), true, Some(180), 1500), Verdict::Protected);
+        assert_eq!(verdict(Some("daily"), true, Some(1500), 1500), Verdict::Protected);
         assert_eq!(
-            verdict(None, true, Some(1)),
+            verdict(Some("daily"), true, Some(1501), 1500),
+            Verdict::NoRecentRecoveryPoint
+        );
+        assert_eq!(verdict(Some("daily"), true, None, 1500), Verdict::NoRecentRecoveryPoint);
+        assert_eq!(verdict(Some("none"), false, None, 1500), Verdict::OptedOut);
+        assert_eq!(verdict(None, false, None, 1500), Verdict::Untagged);
+        assert_eq!(verdict(Some("daily"), false, None, 1500), Verdict::NotCovered);
+        assert_eq!(
+            verdict(None, true, Some(60), 1500),
             Verdict::Protected,
             "covered by some other selection"
         );
@@ -81,6 +113,29 @@ mod tests {
         assert!(!Verdict::OptedOut.is_unprotected());
         assert!(Verdict::NoRecentRecoveryPoint.is_unprotected());
         assert!(Verdict::Uncertain.is_unprotected());
+    }
+
+    #[test]
+    fn the_most_lenient_covering_rule_decides_and_a_running_backup_extends_it() {
+        let daily = RuleTiming {
+            schedule: "cron(0 5 ? * * *)".into(),
+            start_window_minutes: Some(60),
+            completion_window_minutes: Some(10_080),
+        };
+        let weekly = RuleTiming {
+            schedule: "cron(0 3 ? * SUN *)".into(),
+            ..RuleTiming::default()
+        };
+        let unreadable = RuleTiming {
+            schedule: "rate(1 day)".into(),
+            ..RuleTiming::default()
+        };
+        assert_eq!(allowed_age_minutes([&daily], false), Some(1500));
+        assert_eq!(allowed_age_minutes([&daily], true), Some(1500 + 10_080));
+        assert_eq!(allowed_age_minutes([&daily, &weekly], false), Some(7 * 1440 + 480));
+        assert_eq!(allowed_age_minutes([&daily, &unreadable], false), Some(1500));
+        assert_eq!(allowed_age_minutes([&unreadable], false), None);
+        assert_eq!(allowed_age_minutes([], false), None);
     }
 
     #[test]
