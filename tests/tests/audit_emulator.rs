@@ -134,15 +134,38 @@ fn verdict_of(report: &AuditReport, arn: &str) -> (Verdict, Option<u64>, Vec<Str
     (e.verdict, e.newest_recovery_point_age_hours, e.covered_by.clone())
 }
 
-/// Runs the audit with inventory from moto and coverage from `backup_rules` / `org_rules`.
+/// DescribeRegionSettings: these types opted in or out.
+fn opt_in(types: &'static [(&'static str, bool)]) -> Rule {
+    mock!(aws_sdk_backup::Client::describe_region_settings).then_output(move || {
+        let mut out = aws_sdk_backup::operation::describe_region_settings::DescribeRegionSettingsOutput::builder();
+        for (t, on) in types {
+            out = out.resource_type_opt_in_preference(*t, *on);
+        }
+        out.build()
+    })
+}
+
+const ALL_OPTED_IN: &[(&str, bool)] = &[
+    ("Aurora", true),
+    ("DynamoDB", true),
+    ("EBS", true),
+    ("EFS", true),
+    ("FSx", true),
+    ("RDS", true),
+];
+
+/// Runs the audit with inventory from moto and coverage from `backup_rules` / `org_rules`; every type is opted in
+/// unless `backup_rules` answers DescribeRegionSettings first.
 async fn run_audit(s: &Scene, backup_rules: &[&Rule], org_rules: &[&Rule]) -> AuditReport {
+    let all_opted_in = opt_in(ALL_OPTED_IN);
+    let backup_rules: Vec<&Rule> = backup_rules.iter().copied().chain([&all_opted_in]).collect();
     let aws = s.em.fresh_aws().await;
     let coverage = Sources {
         organizations: Organizations::new(mock_client!(aws_sdk_organizations, RuleMode::MatchAny, org_rules)),
         backup: [(
             s.em.region.clone(),
             Backup::new(
-                mock_client!(aws_sdk_backup, RuleMode::MatchAny, backup_rules),
+                mock_client!(aws_sdk_backup, RuleMode::MatchAny, &backup_rules),
                 &s.em.region,
             ),
         )]
@@ -179,30 +202,10 @@ fn plan_rules() -> Rule {
     })
 }
 
-fn plans(names: &'static [(&'static str, &'static str)]) -> Rule {
-    mock!(aws_sdk_backup::Client::list_backup_plans).then_output(move || {
-        let mut out = aws_sdk_backup::operation::list_backup_plans::ListBackupPlansOutput::builder();
-        for (id, name) in names {
-            out = out.backup_plans_list(
-                aws_sdk_backup::types::BackupPlansListMember::builder()
-                    .backup_plan_id(*id)
-                    .backup_plan_name(*name)
-                    .build(),
-            );
-        }
-        out.build()
-    })
-}
-
-#[tokio::test]
-async fn account_plan_coverage_and_recovery_point_age_decide_the_verdicts() {
-    let _turn = TURN.lock().await;
-    let s = scene().await;
-    let plan_list = plans(&[("plan-1", "superwerker-backup")]);
-    let plan_id = "plan-1".to_owned();
-    let list_plan = plan_id.clone();
+/// ListBackupSelections of plan-1 and GetBackupSelection: the selection the bootstrap creates (ours, by tag).
+fn our_selection(s: &Scene) -> (Rule, Rule) {
     let list = mock!(aws_sdk_backup::Client::list_backup_selections)
-        .match_requests(move |r| r.backup_plan_id() == Some(list_plan.as_str()))
+        .match_requests(|r| r.backup_plan_id() == Some("plan-1"))
         .then_output(|| {
             ListBackupSelectionsOutput::builder()
                 .backup_selections_list(
@@ -224,6 +227,30 @@ async fn account_plan_coverage_and_recovery_point_age_decide_the_verdicts() {
             .backup_selection(superwerker_backup_aws::backup::selection_input(&spec).unwrap())
             .build()
     });
+    (list, get)
+}
+
+fn plans(names: &'static [(&'static str, &'static str)]) -> Rule {
+    mock!(aws_sdk_backup::Client::list_backup_plans).then_output(move || {
+        let mut out = aws_sdk_backup::operation::list_backup_plans::ListBackupPlansOutput::builder();
+        for (id, name) in names {
+            out = out.backup_plans_list(
+                aws_sdk_backup::types::BackupPlansListMember::builder()
+                    .backup_plan_id(*id)
+                    .backup_plan_name(*name)
+                    .build(),
+            );
+        }
+        out.build()
+    })
+}
+
+#[tokio::test]
+async fn account_plan_coverage_and_recovery_point_age_decide_the_verdicts() {
+    let _turn = TURN.lock().await;
+    let s = scene().await;
+    let plan_list = plans(&[("plan-1", "superwerker-backup")]);
+    let (list, get) = our_selection(&s);
     let points = recovery_points(&s);
     let effective = no_effective_policy();
     let rules = plan_rules();
@@ -411,4 +438,29 @@ async fn resource_selections_cover_and_undocumented_selections_are_uncertain() {
         "{db:?}"
     );
     assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
+
+/// A tag-based plan covers volumes and the DB instance, but the region is not opted in to EBS: the volumes are
+/// `not-opted-in` (AWS Backup's tag selections obey opt-in), the DB instance stays `protected`; a selection naming the
+/// volume type's ARN pattern would take them regardless.
+#[tokio::test]
+async fn a_type_not_opted_in_is_not_backed_up_by_tag_selections() {
+    let _turn = TURN.lock().await;
+    let s = scene().await;
+    let plan_list = plans(&[("plan-1", "superwerker-backup")]);
+    let rules = plan_rules();
+    let (list, get) = our_selection(&s);
+    let no_ebs = opt_in(&[("EBS", false), ("RDS", true), ("DynamoDB", true)]);
+    let points = recovery_points(&s);
+    let effective = no_effective_policy();
+    let report = run_audit(&s, &[&plan_list, &rules, &list, &get, &no_ebs, &points], &[&effective]).await;
+    let fresh = report.entries.iter().find(|e| e.resource == s.fresh).unwrap();
+    assert_eq!(fresh.verdict, Verdict::NotOptedIn, "{}", report.to_table());
+    assert!(fresh.reason.as_deref().is_some_and(|r| r.contains("EBS")), "{fresh:?}");
+    assert_eq!(verdict_of(&report, &s.db).0, Verdict::Protected);
+    assert!(
+        report.sources.iter().any(|l| l.contains("off: EBS")),
+        "{:?}",
+        report.sources
+    );
 }

@@ -3,6 +3,7 @@
 //! resource is unprotected when it is not covered (and not opted out), when it is covered without a recovery point in
 //! the last 26 h, or when a coverage source cannot be read.
 
+mod judge;
 pub mod report;
 
 use std::collections::BTreeMap;
@@ -13,9 +14,7 @@ use superwerker_backup_aws::backup::Backup;
 use superwerker_backup_aws::organizations::Organizations;
 use superwerker_backup_aws::Aws;
 use superwerker_backup_backfill::{scan, BackfillOptions, NoProgress, State};
-use superwerker_backup_domain::coverage::{
-    allowed_age_minutes, selections_from_policy, verdict, Match, RecoveryPoints, Selection, Verdict,
-};
+use superwerker_backup_domain::coverage::{selections_from_policy, verdict, Match, RecoveryPoints, Selection, Verdict};
 use superwerker_backup_domain::policy::OPT_OUT_VALUE;
 use superwerker_backup_domain::tags::value_of;
 use superwerker_backup_domain::TagDecision;
@@ -42,6 +41,8 @@ pub trait Coverage: Send + Sync {
         &self,
         region: &str,
     ) -> impl std::future::Future<Output = Result<Vec<Selection>, String>> + Send;
+    /// The region's AWS Backup opt-in per resource type (`Aurora`, `EBS`, …).
+    fn opt_in(&self, region: &str) -> impl std::future::Future<Output = Result<BTreeMap<String, bool>, String>> + Send;
     /// The resource's newest usable and newest in-progress recovery points.
     fn recovery_points(
         &self,
@@ -86,6 +87,10 @@ impl Coverage for Sources {
             .map_err(|e| e.to_string())
     }
 
+    async fn opt_in(&self, region: &str) -> Result<BTreeMap<String, bool>, String> {
+        self.backup(region)?.opt_in().await.map_err(|e| e.to_string())
+    }
+
     async fn recovery_points(&self, region: &str, arn: &str) -> Result<RecoveryPoints, String> {
         self.backup(region)?
             .recovery_points(arn)
@@ -113,6 +118,8 @@ pub async fn audit<C: Coverage>(
     let mut selections: Vec<Selection> = Vec::new();
     // Regions whose coverage could not be read: their resources get `Unknown` unless otherwise covered.
     let mut unknown_regions: Vec<String> = Vec::new();
+    // Per region, AWS Backup's opt-in per resource type; absent where it could not be read.
+    let mut opt_ins: BTreeMap<String, BTreeMap<String, bool>> = BTreeMap::new();
     match coverage.effective_backup_policy().await {
         Ok(Some(content)) => match serde_json::from_str(&content) {
             Ok(doc) => {
@@ -152,6 +159,24 @@ pub async fn audit<C: Coverage>(
                     .push(format!("account backup plans in {region} unreadable: {e}"));
                 unknown_regions.push(region.clone());
             }
+        }
+        match coverage.opt_in(region).await {
+            Ok(types) => {
+                let off: Vec<&str> = types.iter().filter(|(_, on)| !**on).map(|(t, _)| t.as_str()).collect();
+                report.sources.push(format!(
+                    "AWS Backup opt-in in {region}: {} types, off: {}",
+                    types.len(),
+                    if off.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        off.join(", ")
+                    }
+                ));
+                opt_ins.insert(region.clone(), types);
+            }
+            Err(e) => report
+                .problems
+                .push(format!("AWS Backup opt-in settings in {region} unreadable: {e}")),
         }
     }
     let now = now
@@ -201,32 +226,19 @@ pub async fn audit<C: Coverage>(
                 Verdict::Uncertain
             }
             _ if covered_by.is_empty() => verdict(tag_value.as_deref(), false, None, 0),
-            _ => match coverage.recovery_points(&region, &arn).await {
-                Ok(points) => {
-                    age = points.newest_usable.map(|t| ((now - t).max(0) / 60) as u64);
-                    let rules = covering.iter().flat_map(|s| s.timing.iter());
-                    allowed = allowed_age_minutes(rules, points.in_progress());
-                    match allowed {
-                        Some(allowed) => verdict(tag_value.as_deref(), true, age, allowed),
-                        None => {
-                            let schedules: Vec<&str> = covering
-                                .iter()
-                                .flat_map(|s| s.timing.iter().map(|t| t.schedule.as_str()))
-                                .collect();
-                            reason = Some(format!(
-                                "how old its recovery point may be cannot be told: no readable schedule in the plans \
-                                 that cover it ({})",
-                                schedules.join(", ")
-                            ));
-                            Verdict::Uncertain
-                        }
-                    }
+            _ => match judge::opt_in(&covering, &arn, p.resource.kind, &region, opt_ins.get(&region)) {
+                Some((v, why)) => {
+                    reason = Some(why);
+                    v
                 }
-                Err(e) => {
-                    report
-                        .problems
-                        .push(format!("recovery points of {arn} unreadable: {e}"));
-                    Verdict::Unknown
+                None => {
+                    let judged = judge::recovery(coverage, &region, &arn, &covering, tag_value.as_deref(), now).await;
+                    (age, allowed) = (judged.age, judged.allowed);
+                    reason = judged.reason;
+                    if let Some(problem) = judged.problem {
+                        report.problems.push(problem);
+                    }
+                    judged.verdict
                 }
             },
         };

@@ -326,6 +326,17 @@ impl Backup {
         Ok(out)
     }
 
+    /// The region's opt-in per AWS Backup resource type (`DescribeRegionSettings`, `ResourceTypeOptInPreference`).
+    pub async fn opt_in(&self) -> Result<std::collections::BTreeMap<String, bool>, AdapterError> {
+        let out = self.client.describe_region_settings().send().await.map_err(|e| {
+            AdapterError::from_sdk("Backup.DescribeRegionSettings", &self.region, e.into_service_error())
+        })?;
+        Ok(out
+            .resource_type_opt_in_preference()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), *v)).collect())
+            .unwrap_or_default())
+    }
+
     /// The resource's newest usable (`COMPLETED`, `AVAILABLE`) and newest `CREATING` recovery points.
     pub async fn recovery_points(&self, resource_arn: &str) -> Result<RecoveryPoints, AdapterError> {
         let mut points = RecoveryPoints::default();

@@ -88,6 +88,13 @@ pub struct KindSpec {
     pub account_writes_per_second: Option<f64>,
     /// Configurations of this kind AWS Backup cannot protect (skipped with the reason, never tagged).
     pub unprotectable: &'static [Unprotectable],
+    /// Another AWS Backup type shares this kind's ARN format (Aurora/RDS clusters, FSx/FSx for OpenZFS), so even a
+    /// selection naming the ARN pattern needs the type's opt-in (AWS Backup developer guide, assigning resources).
+    pub shares_arn_format: bool,
+    /// The other AWS Backup type a resource of this kind may be, by an attribute we do not read: a DB cluster is
+    /// `Aurora`, or `RDS` when it is a Multi-AZ DB cluster of MySQL or PostgreSQL (AWS Backup developer guide,
+    /// feature availability by resource). Its opt-in decides only where both types agree.
+    pub other_backup_resource_type: Option<&'static str>,
 }
 
 /// FSx attributes the `unprotectable` rules test, named as FSx's API names them; the creation record and the listing
@@ -141,11 +148,13 @@ pub const KINDS: &[KindSpec] = &[
         lowercase_ids: false,
         id_rule: IdRule::TableName,
         backup_resource_type: "DynamoDB",
+        other_backup_resource_type: None,
         bulk_write: BulkWrite::TaggingApi,
         batch: TAGGING_BATCH,
         tags_in: TagsIn::TaggingIndex,
         account_writes_per_second: Some(5.0),
         unprotectable: &[],
+        shares_arn_format: false,
     },
     KindSpec {
         kind: ResourceKind::EbsVolume,
@@ -157,11 +166,13 @@ pub const KINDS: &[KindSpec] = &[
         lowercase_ids: false,
         id_rule: IdRule::Hex("vol-"),
         backup_resource_type: "EBS",
+        other_backup_resource_type: None,
         bulk_write: BulkWrite::Ec2CreateTags,
         batch: EC2_BATCH,
         tags_in: TagsIn::Listing,
         account_writes_per_second: None,
         unprotectable: &[],
+        shares_arn_format: false,
     },
     KindSpec {
         kind: ResourceKind::RdsDbInstance,
@@ -173,11 +184,13 @@ pub const KINDS: &[KindSpec] = &[
         lowercase_ids: true,
         id_rule: IdRule::RdsIdentifier,
         backup_resource_type: "RDS",
+        other_backup_resource_type: None,
         bulk_write: BulkWrite::TaggingApi,
         batch: TAGGING_BATCH,
         tags_in: TagsIn::Listing,
         account_writes_per_second: None,
         unprotectable: &[],
+        shares_arn_format: false,
     },
     KindSpec {
         kind: ResourceKind::RdsDbCluster,
@@ -189,11 +202,13 @@ pub const KINDS: &[KindSpec] = &[
         lowercase_ids: true,
         id_rule: IdRule::RdsIdentifier,
         backup_resource_type: "Aurora",
+        other_backup_resource_type: Some("RDS"),
         bulk_write: BulkWrite::TaggingApi,
         batch: TAGGING_BATCH,
         tags_in: TagsIn::Listing,
         account_writes_per_second: None,
         unprotectable: &[],
+        shares_arn_format: true,
     },
     KindSpec {
         kind: ResourceKind::EfsFileSystem,
@@ -205,11 +220,13 @@ pub const KINDS: &[KindSpec] = &[
         lowercase_ids: false,
         id_rule: IdRule::Hex("fs-"),
         backup_resource_type: "EFS",
+        other_backup_resource_type: None,
         bulk_write: BulkWrite::TaggingApi,
         batch: TAGGING_BATCH,
         tags_in: TagsIn::Listing,
         account_writes_per_second: None,
         unprotectable: &[],
+        shares_arn_format: false,
     },
     KindSpec {
         kind: ResourceKind::FsxFileSystem,
@@ -221,11 +238,13 @@ pub const KINDS: &[KindSpec] = &[
         lowercase_ids: false,
         id_rule: IdRule::Hex("fs-"),
         backup_resource_type: "FSx",
+        other_backup_resource_type: None,
         bulk_write: BulkWrite::TaggingApi,
         batch: TAGGING_BATCH,
         tags_in: TagsIn::Listing,
         account_writes_per_second: None,
         unprotectable: FSX_UNPROTECTABLE,
+        shares_arn_format: true,
     },
 ];
 

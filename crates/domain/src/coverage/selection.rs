@@ -139,6 +139,20 @@ impl Selection {
         }
     }
 
+    /// Whether AWS Backup takes the resource through this selection whatever the region's opt-in for its type: a
+    /// `Resources` pattern names its resource type ("If you specify the resource selection directly with the resource
+    /// type, it will be included in the backup regardless of the opt-in setting", e.g. `arn:aws:ec2:*:*:volume/*`),
+    /// unlike `*`, a service-only pattern (`arn:aws:ec2:*`) or tags — except for types that share their ARN format with
+    /// another (`shared_arn_format`: Aurora and RDS clusters, FSx file systems: "Enable the respective opt-in
+    /// settings") (AWS Backup developer guide, "Assign resources with AWS CLI").
+    pub fn selects_regardless_of_opt_in(&self, arn: &str, shared_arn_format: bool) -> bool {
+        !shared_arn_format
+            && self.resources.iter().any(|p| {
+                let resource_part = p.splitn(6, ':').nth(5).unwrap_or("");
+                glob(p, arn) && !resource_part.is_empty() && !resource_part.starts_with('*')
+            })
+    }
+
     /// Whether this selection surely selects the resource.
     pub fn covers(&self, arn: &str, region: &str, tags: &[Tag]) -> bool {
         self.matches(arn, region, tags) == Match::Yes
@@ -307,6 +321,29 @@ mod tests {
             only_conditions.matches(TABLE, "r", &tags(&[("backup", "true")])),
             Match::Uncertain(_)
         ));
+    }
+
+    #[test]
+    fn only_a_pattern_naming_the_type_ignores_opt_in() {
+        let by = |pattern: &str| Selection {
+            resources: vec![pattern.into()],
+            ..Default::default()
+        };
+        assert!(by("arn:aws:ec2:*:*:volume/*").selects_regardless_of_opt_in(VOLUME, false));
+        assert!(
+            !by("arn:aws:ec2:*:*:volume/*").selects_regardless_of_opt_in(VOLUME, true),
+            "shared ARN format"
+        );
+        assert!(
+            !by("arn:aws:ec2:*").selects_regardless_of_opt_in(VOLUME, false),
+            "service only"
+        );
+        assert!(!by("*").selects_regardless_of_opt_in(VOLUME, false));
+        assert!(
+            !by("arn:aws:dynamodb:*:*:table/*").selects_regardless_of_opt_in(VOLUME, false),
+            "another type"
+        );
+        assert!(!ours().selects_regardless_of_opt_in(VOLUME, false), "tags obey opt-in");
     }
 
     #[test]

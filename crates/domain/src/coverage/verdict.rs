@@ -34,6 +34,8 @@ pub enum Verdict {
     /// Not covered, and it carries a key that differs from ours only in case (the reason names it): the owner must
     /// rename it.
     KeyCaseConflict,
+    /// Covered only by selections that obey the region's opt-in, and AWS Backup is not opted in to its type there.
+    NotOptedIn,
     /// AWS Backup cannot protect the resource as configured (the kind table's `unprotectable` rules); tag it `none`
     /// to acknowledge.
     Unprotectable,

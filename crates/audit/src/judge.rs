@@ -1,0 +1,180 @@
+//! The verdict of a covered resource: the region's opt-in for its type, then its recovery points against the covering
+//! plans' rules.
+
+use std::collections::BTreeMap;
+
+use superwerker_backup_domain::coverage::{allowed_age_minutes, verdict, Selection, Verdict};
+use superwerker_backup_domain::ResourceKind;
+
+use crate::Coverage;
+
+/// What [`recovery`] found.
+pub(crate) struct Judged {
+    pub verdict: Verdict,
+    /// Age of the newest usable recovery point, minutes.
+    pub age: Option<u64>,
+    /// The age the covering rules allow, minutes.
+    pub allowed: Option<u64>,
+    pub reason: Option<String>,
+    /// A source that could not be read, for the report's problems.
+    pub problem: Option<String>,
+}
+
+/// Selections by tag (or `*`) obey the region's opt-in for the type ("If you only use tags for resource assignment,
+/// then the service opt-in settings will still apply"); one naming the type's ARN pattern does not (AWS Backup
+/// developer guide, assigning resources). `Some` when the opt-in decides the verdict: not opted in, or the settings
+/// could not be read (`types` is `None`).
+pub(crate) fn opt_in(
+    covering: &[&Selection],
+    arn: &str,
+    kind: ResourceKind,
+    region: &str,
+    types: Option<&BTreeMap<String, bool>>,
+) -> Option<(Verdict, String)> {
+    let spec = kind.spec();
+    if covering
+        .iter()
+        .any(|s| s.selects_regardless_of_opt_in(arn, spec.shares_arn_format))
+    {
+        return None;
+    }
+    let Some(types) = types else {
+        return Some((
+            Verdict::Unknown,
+            format!("the AWS Backup opt-in settings of {region} could not be read"),
+        ));
+    };
+    // A type absent from the settings is not one AWS Backup lets a region switch off: it is on.
+    let on = |t: &str| types.get(t).copied().unwrap_or(true);
+    let (main, other) = (spec.backup_resource_type, spec.other_backup_resource_type);
+    match (on(main), other.map(on)) {
+        (true, None | Some(true)) => None,
+        (false, None | Some(false)) => Some((
+            Verdict::NotOptedIn,
+            format!(
+                "AWS Backup in {region} is not opted in to {}: the plans that select it by tag skip it",
+                [Some(main), other]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+        )),
+        (main_on, Some(_)) => Some((
+            Verdict::Uncertain,
+            format!(
+                "AWS Backup in {region} is opted in to {} but not to {}; which of the two this resource is depends on \
+                 its engine",
+                if main_on { main } else { other.unwrap_or_default() },
+                if main_on { other.unwrap_or_default() } else { main },
+            ),
+        )),
+    }
+}
+
+/// The verdict from the resource's recovery points and the covering plans' rules (`now` in seconds).
+pub(crate) async fn recovery<C: Coverage>(
+    coverage: &C,
+    region: &str,
+    arn: &str,
+    covering: &[&Selection],
+    tag_value: Option<&str>,
+    now: i64,
+) -> Judged {
+    let points = match coverage.recovery_points(region, arn).await {
+        Ok(points) => points,
+        Err(e) => {
+            return Judged {
+                verdict: Verdict::Unknown,
+                age: None,
+                allowed: None,
+                reason: None,
+                problem: Some(format!("recovery points of {arn} unreadable: {e}")),
+            }
+        }
+    };
+    let age = points.newest_usable.map(|t| ((now - t).max(0) / 60) as u64);
+    let allowed = allowed_age_minutes(covering.iter().flat_map(|s| s.timing.iter()), points.in_progress());
+    let (verdict, reason) = match allowed {
+        Some(allowed) => (verdict(tag_value, true, age, allowed), None),
+        None => {
+            let schedules: Vec<&str> = covering
+                .iter()
+                .flat_map(|s| s.timing.iter().map(|t| t.schedule.as_str()))
+                .collect();
+            let why = format!(
+                "how old its recovery point may be cannot be told: no readable schedule in the plans that cover it \
+                 ({})",
+                schedules.join(", ")
+            );
+            (Verdict::Uncertain, Some(why))
+        }
+    };
+    Judged {
+        verdict,
+        age,
+        allowed,
+        reason,
+        problem: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLUSTER: &str = "arn:aws:rds:eu-west-1:111111111111:cluster:orders";
+    const VOLUME: &str = "arn:aws:ec2:eu-west-1:111111111111:volume/vol-0123456789abcdef0";
+
+    fn settings(types: &[(&str, bool)]) -> BTreeMap<String, bool> {
+        types.iter().map(|(t, on)| (t.to_string(), *on)).collect()
+    }
+
+    fn by_tag() -> Selection {
+        Selection::default()
+    }
+
+    fn verdict_for(kind: ResourceKind, arn: &str, s: &Selection, types: Option<&[(&str, bool)]>) -> Option<Verdict> {
+        let types = types.map(settings);
+        opt_in(&[s], arn, kind, "eu-west-1", types.as_ref()).map(|(v, _)| v)
+    }
+
+    #[test]
+    fn a_cluster_is_not_opted_in_only_when_neither_of_its_types_is() {
+        let c = ResourceKind::RdsDbCluster;
+        let s = by_tag();
+        assert_eq!(
+            verdict_for(c, CLUSTER, &s, Some(&[("Aurora", true), ("RDS", true)])),
+            None
+        );
+        assert_eq!(
+            verdict_for(c, CLUSTER, &s, Some(&[("Aurora", false), ("RDS", false)])),
+            Some(Verdict::NotOptedIn)
+        );
+        assert_eq!(
+            verdict_for(c, CLUSTER, &s, Some(&[("Aurora", false), ("RDS", true)])),
+            Some(Verdict::Uncertain),
+            "a Multi-AZ DB cluster is RDS, an Aurora cluster is Aurora"
+        );
+        assert_eq!(
+            verdict_for(c, CLUSTER, &s, Some(&[("Aurora", true), ("RDS", false)])),
+            Some(Verdict::Uncertain)
+        );
+    }
+
+    #[test]
+    fn unreadable_settings_are_unknown_and_a_type_pattern_ignores_them() {
+        let v = ResourceKind::EbsVolume;
+        assert_eq!(verdict_for(v, VOLUME, &by_tag(), None), Some(Verdict::Unknown));
+        assert_eq!(
+            verdict_for(v, VOLUME, &by_tag(), Some(&[("EBS", false)])),
+            Some(Verdict::NotOptedIn)
+        );
+        let by_type = Selection {
+            resources: vec!["arn:aws:ec2:*:*:volume/*".into()],
+            ..Default::default()
+        };
+        assert_eq!(verdict_for(v, VOLUME, &by_type, Some(&[("EBS", false)])), None);
+        assert_eq!(verdict_for(v, VOLUME, &by_type, None), None);
+    }
+}
