@@ -52,7 +52,8 @@ pub(crate) fn opt_in(
         (false, None | Some(false)) => Some((
             Verdict::NotOptedIn,
             format!(
-                "AWS Backup in {region} is not opted in to {}: the plans that select it by tag skip it",
+                "AWS Backup in {region} is not opted in to {}: the plans that select it by tag skip it (see \
+                 `superwerker-backup opt-in --regions {region}`)",
                 [Some(main), other]
                     .into_iter()
                     .flatten()

@@ -4,6 +4,7 @@
 //! the last 26 h, or when a coverage source cannot be read.
 
 mod judge;
+pub mod opt_in;
 pub mod report;
 
 use std::collections::BTreeMap;

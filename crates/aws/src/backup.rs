@@ -337,6 +337,19 @@ impl Backup {
             .unwrap_or_default())
     }
 
+    /// Opts the region in to these resource types (`UpdateRegionSettings`; the map names only the types changed, the
+    /// others keep their setting).
+    pub async fn turn_on(&self, types: &[String]) -> Result<(), AdapterError> {
+        let mut call = self.client.update_region_settings();
+        for t in types {
+            call = call.resource_type_opt_in_preference(t, true);
+        }
+        call.send()
+            .await
+            .map_err(|e| AdapterError::from_sdk("Backup.UpdateRegionSettings", &self.region, e.into_service_error()))?;
+        Ok(())
+    }
+
     /// The resource's newest usable (`COMPLETED`, `AVAILABLE`) and newest `CREATING` recovery points.
     pub async fn recovery_points(&self, resource_arn: &str) -> Result<RecoveryPoints, AdapterError> {
         let mut points = RecoveryPoints::default();

@@ -91,6 +91,22 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         output: Output,
     },
+    /// Opt regions in to AWS Backup's resource types (`UpdateRegionSettings`). Without --apply a dry run: what would
+    /// be turned on, and which backup selections would then take every resource of a type. Exit code 2 when a
+    /// region could not be read or written.
+    OptIn {
+        /// Write the change (default: dry run).
+        #[arg(long)]
+        apply: bool,
+        /// Regions: a list, or `all` (default: the current region).
+        #[arg(long, value_delimiter = ',')]
+        regions: Vec<String>,
+        /// AWS Backup resource types (default: those of every kind we tag: Aurora, DynamoDB, EBS, EFS, FSx, RDS).
+        #[arg(long, value_delimiter = ',')]
+        types: Vec<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        output: Output,
+    },
 }
 
 /// Progress on a terminal: a spinner with counts; elsewhere: plain lines.
@@ -238,6 +254,42 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(if report.unprotected > 0 {
                 ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::OptIn {
+            apply,
+            regions,
+            types,
+            output,
+        } => {
+            let aws = Aws::from_env_adaptive().await;
+            let mut regions = resolve_regions(&aws, regions).await?;
+            if regions.is_empty() {
+                regions.push(
+                    aws.region()
+                        .ok_or_else(|| anyhow::anyhow!("no AWS region configured"))?
+                        .to_owned(),
+                );
+            }
+            let types = if types.is_empty() {
+                superwerker_backup_domain::coverage::protected_types()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect()
+            } else {
+                types
+            };
+            let account = aws.caller_account().await?;
+            let sources = superwerker_backup_audit::Sources::from_aws(&aws, &regions);
+            let report = superwerker_backup_audit::opt_in::opt_in(&sources, &account, &regions, &types, !apply).await;
+            match output {
+                Output::Table => print!("{}", report.to_table()),
+                Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+            }
+            Ok(if report.failed() {
+                ExitCode::from(2)
             } else {
                 ExitCode::SUCCESS
             })

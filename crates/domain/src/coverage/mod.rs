@@ -5,13 +5,16 @@
 //! - `from_policy`: the selections of an Organizations (effective) backup policy.
 //! - `schedule`: how often a rule runs, and how old a recovery point may be.
 //! - `verdict`: the audit's verdict per resource.
+//! - `opt_in`: what opting a region in to resource types would change.
 
 mod from_policy;
+mod opt_in;
 mod schedule;
 mod selection;
 mod verdict;
 
 pub use from_policy::selections_from_policy;
+pub use opt_in::{opt_in_change, protected_types, OptInChange};
 pub use schedule::{longest_gap_minutes, RuleTiming, DEFAULT_COMPLETION_WINDOW_MINUTES, DEFAULT_START_WINDOW_MINUTES};
 pub use selection::{glob, Match, Selection, Test};
 pub use verdict::{allowed_age_minutes, is_usable_recovery_point, verdict, RecoveryPoints, Verdict};
