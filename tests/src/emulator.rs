@@ -25,6 +25,8 @@ pub struct Clients {
     pub fsx: aws_sdk_fsx::Client,
     pub backup: aws_sdk_backup::Client,
     pub organizations: aws_sdk_organizations::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
 }
 
 impl Emulator {
@@ -105,6 +107,8 @@ impl Emulator {
             fsx: aws_sdk_fsx::Client::new(&sdk),
             backup: aws_sdk_backup::Client::new(&sdk),
             organizations: aws_sdk_organizations::Client::new(&sdk),
+            iam: aws_sdk_iam::Client::new(&sdk),
+            cloudtrail: aws_sdk_cloudtrail::Client::new(&sdk),
         }
     }
 

@@ -2,6 +2,7 @@
 //! resources, builds CloudTrail events from the real fixtures with the emulator's ids, injects faults, and runs the
 //! real Lambda binaries through `cargo lambda invoke`.
 
+mod account_setup;
 pub mod burst;
 mod emulator;
 mod events;

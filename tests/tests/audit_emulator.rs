@@ -58,6 +58,10 @@ async fn scene() -> Scene {
         .unwrap()
         .1;
     let conflict = em.volume_arn(&em.create_volume(&[("Superwerker:Backup", "daily")]).await.unwrap());
+    // The role our selection names (policy::service_role_arn).
+    em.create_backup_role("/service-role/", "AWSBackupDefaultServiceRole")
+        .await
+        .unwrap();
     Scene {
         em,
         fresh,
@@ -155,12 +159,25 @@ const ALL_OPTED_IN: &[(&str, bool)] = &[
 ];
 
 /// Runs the audit with inventory from moto and coverage from `backup_rules` / `org_rules`; every type is opted in
-/// unless `backup_rules` answers DescribeRegionSettings first.
+/// unless `backup_rules` answers DescribeRegionSettings first; every vault exists unless `backup_rules` answers
+/// DescribeBackupVault first (the Backup client is one mock, so its vault answers are mocked too). IAM roles and
+/// CloudTrail trails are the emulator's.
 async fn run_audit(s: &Scene, backup_rules: &[&Rule], org_rules: &[&Rule]) -> AuditReport {
     let all_opted_in = opt_in(ALL_OPTED_IN);
-    let backup_rules: Vec<&Rule> = backup_rules.iter().copied().chain([&all_opted_in]).collect();
+    let vaults_exist = mock!(aws_sdk_backup::Client::describe_backup_vault).then_output(|| {
+        aws_sdk_backup::operation::describe_backup_vault::DescribeBackupVaultOutput::builder()
+            .backup_vault_name(policy::VAULT_NAME)
+            .build()
+    });
+    let backup_rules: Vec<&Rule> = backup_rules
+        .iter()
+        .copied()
+        .chain([&all_opted_in, &vaults_exist])
+        .collect();
     let aws = s.em.fresh_aws().await;
     let coverage = Sources {
+        roles: aws.roles(),
+        trails: [(s.em.region.clone(), aws.trails(&s.em.region))].into(),
         organizations: Organizations::new(mock_client!(aws_sdk_organizations, RuleMode::MatchAny, org_rules)),
         backup: [(
             s.em.region.clone(),
@@ -204,6 +221,11 @@ fn plan_rules() -> Rule {
 
 /// ListBackupSelections of plan-1 and GetBackupSelection: the selection the bootstrap creates (ours, by tag).
 fn our_selection(s: &Scene) -> (Rule, Rule) {
+    our_selection_with_role(policy::service_role_arn("aws", &s.em.account))
+}
+
+/// Our selection, naming this IAM role.
+fn our_selection_with_role(role: String) -> (Rule, Rule) {
     let list = mock!(aws_sdk_backup::Client::list_backup_selections)
         .match_requests(|r| r.backup_plan_id() == Some("plan-1"))
         .then_output(|| {
@@ -216,12 +238,7 @@ fn our_selection(s: &Scene) -> (Rule, Rule) {
                 )
                 .build()
         });
-    let spec = policy::BackupPlanSpec::new(
-        KEY,
-        "daily",
-        policy::service_role_arn("aws", &s.em.account),
-        policy::VAULT_NAME,
-    );
+    let spec = policy::BackupPlanSpec::new(KEY, "daily", role, policy::VAULT_NAME);
     let get = mock!(aws_sdk_backup::Client::get_backup_selection).then_output(move || {
         GetBackupSelectionOutput::builder()
             .backup_selection(superwerker_backup_aws::backup::selection_input(&spec).unwrap())
@@ -382,7 +399,8 @@ async fn resource_selections_cover_and_undocumented_selections_are_uncertain() {
                 "target_backup_vault_name": "superwerker-backup"
             }},
             "selections": {"resources": {"all-volumes": {
-                "iam_role_arn": "arn:aws:iam::123456789012:role/R",
+                // `$account`: the account the policy applies to (Organizations backup policy syntax).
+                "iam_role_arn": "arn:aws:iam::$account:role/service-role/AWSBackupDefaultServiceRole",
                 "resource_types": ["arn:aws:ec2:*:*:volume/*"]
             }}}
         }}});
@@ -401,7 +419,8 @@ async fn resource_selections_cover_and_undocumented_selections_are_uncertain() {
             )
             .build()
     });
-    let get = mock!(aws_sdk_backup::Client::get_backup_selection).then_output(|| {
+    let account = s.em.account.clone();
+    let get = mock!(aws_sdk_backup::Client::get_backup_selection).then_output(move || {
         use aws_sdk_backup::types::{BackupSelection, ConditionParameter, Conditions};
         let not_test = ConditionParameter::builder()
             .condition_key("aws:ResourceTag/stage")
@@ -409,7 +428,7 @@ async fn resource_selections_cover_and_undocumented_selections_are_uncertain() {
             .build();
         let selection = BackupSelection::builder()
             .selection_name("not-test")
-            .iam_role_arn("arn:aws:iam::123456789012:role/R")
+            .iam_role_arn(policy::service_role_arn("aws", &account))
             .conditions(Conditions::builder().string_not_equals(not_test).build())
             .build()
             .unwrap();
@@ -460,6 +479,87 @@ async fn a_type_not_opted_in_is_not_backed_up_by_tag_selections() {
     assert_eq!(verdict_of(&report, &s.db).0, Verdict::Protected);
     assert!(
         report.sources.iter().any(|l| l.contains("off: EBS")),
+        "{:?}",
+        report.sources
+    );
+}
+
+/// The vault the plan writes to is missing in the region (DescribeBackupVault answers ResourceNotFoundException, as
+/// its API reference lists), then the role its selection names is missing (IAM in the emulator): the covered volume
+/// is `no-vault`, then `no-service-role`, each naming the fix; the gate fails.
+#[tokio::test]
+async fn a_missing_vault_or_role_means_no_backup() {
+    use aws_sdk_backup::operation::describe_backup_vault::DescribeBackupVaultError;
+    let _turn = TURN.lock().await;
+    let s = scene().await;
+    let (plan_list, rules, points, effective) = (
+        plans(&[("plan-1", "superwerker-backup")]),
+        plan_rules(),
+        recovery_points(&s),
+        no_effective_policy(),
+    );
+    let (list, get) = our_selection(&s);
+    let no_vault = mock!(aws_sdk_backup::Client::describe_backup_vault).then_error(|| {
+        DescribeBackupVaultError::ResourceNotFoundException(
+            aws_sdk_backup::types::error::ResourceNotFoundException::builder()
+                .meta(
+                    aws_smithy_types::error::ErrorMetadata::builder()
+                        .code("ResourceNotFoundException")
+                        .build(),
+                )
+                .build(),
+        )
+    });
+    let report = run_audit(
+        &s,
+        &[&plan_list, &rules, &list, &get, &no_vault, &points],
+        &[&effective],
+    )
+    .await;
+    let fresh = report.entries.iter().find(|e| e.resource == s.fresh).unwrap();
+    assert_eq!(fresh.verdict, Verdict::NoVault, "{}", report.to_table());
+    let why = fresh.reason.as_deref().unwrap_or_default();
+    assert!(why.contains(policy::VAULT_NAME) && why.contains("deploy"), "{why}");
+    assert!(report.fails_gate());
+
+    let gone = format!("arn:aws:iam::{}:role/service-role/gone", s.em.account);
+    let (list, get) = our_selection_with_role(gone.clone());
+    let report = run_audit(&s, &[&plan_list, &rules, &list, &get, &points], &[&effective]).await;
+    let fresh = report.entries.iter().find(|e| e.resource == s.fresh).unwrap();
+    assert_eq!(fresh.verdict, Verdict::NoServiceRole, "{}", report.to_table());
+    assert!(fresh.reason.as_deref().is_some_and(|r| r.contains(&gone)), "{fresh:?}");
+    assert_eq!(
+        verdict_of(&report, &s.untagged).0,
+        Verdict::Untagged,
+        "not covered stays not covered"
+    );
+}
+
+/// The tagger hears of creations only where a trail logs management write events: with none, a read-only one or a
+/// stopped one the audit reports a finding with the fix and fails the gate; a logging trail of all events is named
+/// as the source.
+#[tokio::test]
+async fn a_region_whose_trails_log_no_management_writes_is_a_finding() {
+    let _turn = TURN.lock().await;
+    let s = scene().await;
+    let effective = no_effective_policy();
+    let no_plans = plans(&[]);
+    let finding = |r: &AuditReport| {
+        r.findings
+            .iter()
+            .any(|f| f.contains("no trail logs management write events"))
+    };
+    let report = run_audit(&s, &[&no_plans], &[&effective]).await;
+    assert!(finding(&report) && report.fails_gate(), "{}", report.to_table());
+    s.em.create_trail("ReadOnly", true).await.unwrap();
+    s.em.create_trail("All", false).await.unwrap();
+    let report = run_audit(&s, &[&no_plans], &[&effective]).await;
+    assert!(finding(&report), "read-only and stopped trails: {}", report.to_table());
+    let logging = s.em.create_trail("WriteOnly", true).await.unwrap();
+    let report = run_audit(&s, &[&no_plans], &[&effective]).await;
+    assert!(report.findings.is_empty(), "{}", report.to_table());
+    assert!(
+        report.sources.iter().any(|l| l.contains(&logging)),
         "{:?}",
         report.sources
     );

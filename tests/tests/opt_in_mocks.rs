@@ -112,7 +112,11 @@ fn update() -> Rule {
 
 async fn run(backup_rules: &[&Rule], dry_run: bool) -> OptInReport {
     let org = no_policy();
+    // Roles and trails are never read by opt-in: clients that are never called.
+    let unused = superwerker_backup_aws::Aws::from_env().await;
     let sources = Sources {
+        roles: unused.roles(),
+        trails: [(REGION.to_owned(), unused.trails(REGION))].into(),
         organizations: Organizations::new(mock_client!(aws_sdk_organizations, RuleMode::MatchAny, &[&org])),
         backup: [(
             REGION.to_owned(),

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use superwerker_backup_domain::coverage::{allowed_age_minutes, verdict, Selection, Verdict};
 use superwerker_backup_domain::ResourceKind;
 
+use crate::targets::Targets;
 use crate::Coverage;
 
 /// What [`recovery`] found.
@@ -18,6 +19,22 @@ pub(crate) struct Judged {
     pub reason: Option<String>,
     /// A source that could not be read, for the report's problems.
     pub problem: Option<String>,
+}
+
+/// Keeps the covering selections that can back the resource up (vault and role exist); `Some` when none can: the
+/// verdict and every selection's reason (`unknown` if any could not be told).
+pub(crate) fn targets(covering: &mut Vec<&Selection>, targets: &Targets, region: &str) -> Option<(Verdict, String)> {
+    let broken: Vec<(Verdict, String)> = covering.iter().filter_map(|s| targets.broken(s, region)).collect();
+    covering.retain(|s| targets.broken(s, region).is_none());
+    if !covering.is_empty() || broken.is_empty() {
+        return None;
+    }
+    let verdict = match broken.iter().any(|(v, _)| *v == Verdict::Unknown) {
+        true => Verdict::Unknown,
+        false => broken[0].0,
+    };
+    let why: Vec<&str> = broken.iter().map(|(_, w)| w.as_str()).collect();
+    Some((verdict, why.join("; ")))
 }
 
 /// Selections by tag (or `*`) obey the region's opt-in for the type ("If you only use tags for resource assignment,

@@ -6,6 +6,8 @@
 mod judge;
 pub mod opt_in;
 pub mod report;
+mod targets;
+mod trail;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,9 +15,13 @@ use std::time::SystemTime;
 
 use superwerker_backup_aws::backup::Backup;
 use superwerker_backup_aws::organizations::Organizations;
+use superwerker_backup_aws::roles::Roles;
+use superwerker_backup_aws::trails::Trails;
 use superwerker_backup_aws::Aws;
 use superwerker_backup_backfill::{scan, BackfillOptions, NoProgress, State};
-use superwerker_backup_domain::coverage::{selections_from_policy, verdict, Match, RecoveryPoints, Selection, Verdict};
+use superwerker_backup_domain::coverage::{
+    selections_from_policy, verdict, Match, RecoveryPoints, Selection, TrailState, Verdict,
+};
 use superwerker_backup_domain::policy::OPT_OUT_VALUE;
 use superwerker_backup_domain::tags::value_of;
 use superwerker_backup_domain::TagDecision;
@@ -44,6 +50,12 @@ pub trait Coverage: Send + Sync {
     ) -> impl std::future::Future<Output = Result<Vec<Selection>, String>> + Send;
     /// The region's AWS Backup opt-in per resource type (`Aurora`, `EBS`, …).
     fn opt_in(&self, region: &str) -> impl std::future::Future<Output = Result<BTreeMap<String, bool>, String>> + Send;
+    /// Whether the backup vault exists in `region`.
+    fn vault_exists(&self, region: &str, name: &str) -> impl std::future::Future<Output = Result<bool, String>> + Send;
+    /// Whether the IAM role exists.
+    fn role_exists(&self, arn: &str) -> impl std::future::Future<Output = Result<bool, String>> + Send;
+    /// The CloudTrail trails that apply to `region`.
+    fn trails(&self, region: &str) -> impl std::future::Future<Output = Result<Vec<TrailState>, String>> + Send;
     /// The resource's newest usable and newest in-progress recovery points.
     fn recovery_points(
         &self,
@@ -52,10 +64,12 @@ pub trait Coverage: Send + Sync {
     ) -> impl std::future::Future<Output = Result<RecoveryPoints, String>> + Send;
 }
 
-/// Coverage read from AWS through the adapters: Organizations, and AWS Backup per region.
+/// Coverage read from AWS through the adapters: Organizations, IAM, and AWS Backup and CloudTrail per region.
 pub struct Sources {
     pub organizations: Organizations,
     pub backup: BTreeMap<String, Backup>,
+    pub roles: Roles,
+    pub trails: BTreeMap<String, Trails>,
 }
 
 impl Sources {
@@ -63,6 +77,8 @@ impl Sources {
         Sources {
             organizations: aws.organizations(),
             backup: regions.iter().map(|r| (r.clone(), aws.backup(r))).collect(),
+            roles: aws.roles(),
+            trails: regions.iter().map(|r| (r.clone(), aws.trails(r))).collect(),
         }
     }
 
@@ -90,6 +106,22 @@ impl Coverage for Sources {
 
     async fn opt_in(&self, region: &str) -> Result<BTreeMap<String, bool>, String> {
         self.backup(region)?.opt_in().await.map_err(|e| e.to_string())
+    }
+
+    async fn vault_exists(&self, region: &str, name: &str) -> Result<bool, String> {
+        self.backup(region)?.vault_exists(name).await.map_err(|e| e.to_string())
+    }
+
+    async fn role_exists(&self, arn: &str) -> Result<bool, String> {
+        self.roles.exists(arn).await.map_err(|e| e.to_string())
+    }
+
+    async fn trails(&self, region: &str) -> Result<Vec<TrailState>, String> {
+        let trails = self
+            .trails
+            .get(region)
+            .ok_or_else(|| format!("no CloudTrail adapter for {region}"))?;
+        trails.states().await.map_err(|e| e.to_string())
     }
 
     async fn recovery_points(&self, region: &str, arn: &str) -> Result<RecoveryPoints, String> {
@@ -180,6 +212,10 @@ pub async fn audit<C: Coverage>(
                 .push(format!("AWS Backup opt-in settings in {region} unreadable: {e}")),
         }
     }
+    let targets = targets::Targets::read(coverage, &selections, &plan.regions, &account).await;
+    for region in &plan.regions {
+        trail::check(coverage, region, &mut report).await;
+    }
     let now = now
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -227,7 +263,9 @@ pub async fn audit<C: Coverage>(
                 Verdict::Uncertain
             }
             _ if covered_by.is_empty() => verdict(tag_value.as_deref(), false, None, 0),
-            _ => match judge::opt_in(&covering, &arn, p.resource.kind, &region, opt_ins.get(&region)) {
+            _ => match judge::targets(&mut covering, &targets, &region)
+                .or_else(|| judge::opt_in(&covering, &arn, p.resource.kind, &region, opt_ins.get(&region)))
+            {
                 Some((v, why)) => {
                     reason = Some(why);
                     v

@@ -35,6 +35,8 @@ pub struct AuditReport {
     /// Coverage sources read, and those that could not be read (with the error).
     pub sources: Vec<String>,
     pub problems: Vec<String>,
+    /// Region-level reasons resources go unprotected (no trail delivers the creation events), each with its fix.
+    pub findings: Vec<String>,
 }
 
 /// A verdict as the report writes it (`no-recent-recovery-point`).
@@ -53,6 +55,11 @@ impl AuditReport {
             *self.counts.entry(verdict_name(e.verdict)).or_default() += 1;
         }
         self.unprotected = self.entries.iter().filter(|e| e.verdict.is_unprotected()).count() as u64;
+    }
+
+    /// Whether the audit should fail a pipeline (exit code 3): an unprotected resource, or a region-level finding.
+    pub fn fails_gate(&self) -> bool {
+        self.unprotected > 0 || !self.findings.is_empty()
     }
 
     pub fn to_table(&self) -> String {
@@ -87,6 +94,9 @@ impl AuditReport {
         }
         for p in &self.problems {
             out.push_str(&format!("problem: {p}\n"));
+        }
+        for f in &self.findings {
+            out.push_str(&format!("finding: {f}\n"));
         }
         let counts: Vec<String> = self.counts.iter().map(|(k, n)| format!("{k}={n}")).collect();
         out.push_str(&format!(

@@ -7,7 +7,7 @@ use aws_sdk_backup::Client;
 use superwerker_backup_domain::coverage::{is_usable_recovery_point, RecoveryPoints, RuleTiming, Selection, Test};
 use superwerker_backup_domain::policy::{BackupPlanSpec, PlanRule};
 
-use crate::error::{sdk, AdapterError, ErrorKind};
+use crate::error::{exists, sdk, AdapterError, ErrorKind};
 
 /// IAM actions of the bootstrap's AWS Backup calls. CreateBackupVault mounts the vault's storage
 /// (`backup-storage:MountCapsule`, AWS Backup API reference, CreateBackupVault permissions); CreateBackupSelection
@@ -138,17 +138,14 @@ impl Backup {
     }
 
     pub async fn vault_exists(&self, name: &str) -> Result<bool, AdapterError> {
-        match self.client.describe_backup_vault().backup_vault_name(name).send().await {
-            Ok(_) => Ok(true),
-            Err(e) => {
-                let e = AdapterError::from_sdk("Backup.DescribeBackupVault", name, e.into_service_error());
-                if e.is_not_found() {
-                    Ok(false)
-                } else {
-                    Err(e)
-                }
-            }
-        }
+        exists(
+            self.client
+                .describe_backup_vault()
+                .backup_vault_name(name)
+                .send()
+                .await
+                .map_err(|e| AdapterError::from_sdk("Backup.DescribeBackupVault", name, e.into_service_error())),
+        )
     }
 
     pub async fn create_vault(&self, name: &str) -> Result<(), AdapterError> {
@@ -312,6 +309,7 @@ impl Backup {
                 .into_iter()
                 .map(|r| RuleTiming {
                     schedule: r.schedule.unwrap_or_default(),
+                    vault: r.vault,
                     start_window_minutes: r.start_window_minutes.and_then(|m| u64::try_from(m).ok()),
                     completion_window_minutes: r.completion_window_minutes.and_then(|m| u64::try_from(m).ok()),
                 })

@@ -219,6 +219,15 @@ impl AdapterError {
 }
 
 /// `map_err(sdk("Service.Operation", what))` for a paginator's SDK errors.
+/// A lookup's answer as existence: found is `true`, not found is `false`, any other error stays an error.
+pub(crate) fn exists<T>(found: Result<T, AdapterError>) -> Result<bool, AdapterError> {
+    match found {
+        Ok(_) => Ok(true),
+        Err(e) if e.is_not_found() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 pub(crate) fn sdk<'a, E>(operation: &'static str, what: &'a str) -> impl FnOnce(E) -> AdapterError + 'a
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,

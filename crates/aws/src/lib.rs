@@ -11,9 +11,11 @@ pub mod inventory;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
 pub mod organizations;
+pub mod roles;
 pub mod services;
 mod store;
 mod sts;
+pub mod trails;
 
 pub use counter::CallCounter;
 pub use error::{AdapterError, ErrorKind, Refusal};

@@ -135,6 +135,19 @@ impl Aws {
         Organizations::from_config(&self.sdk, &self.calls)
     }
 
+    /// IAM (a global service): the roles backup selections name.
+    pub fn roles(&self) -> crate::roles::Roles {
+        crate::roles::Roles::new(client!(aws_sdk_iam, &self.sdk, &self.calls))
+    }
+
+    /// CloudTrail in `region`.
+    pub fn trails(&self, region: &str) -> crate::trails::Trails {
+        crate::trails::Trails::new(
+            client!(aws_sdk_cloudtrail, &in_region(&self.sdk, region), &self.calls),
+            region,
+        )
+    }
+
     /// AWS Backup in `region`.
     pub fn backup(&self, region: &str) -> Backup {
         Backup::new(

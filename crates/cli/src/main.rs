@@ -252,7 +252,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 Output::Table => print!("{}", report.to_table()),
                 Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
             }
-            Ok(if report.unprotected > 0 {
+            Ok(if report.fails_gate() {
                 ExitCode::from(3)
             } else {
                 ExitCode::SUCCESS

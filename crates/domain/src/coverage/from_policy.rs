@@ -74,6 +74,7 @@ pub fn selections_from_policy(content: &Value) -> Vec<Selection> {
                     .values()
                     .map(|rule| RuleTiming {
                         schedule: first(rule.get("schedule_expression")).unwrap_or_default(),
+                        vault: first(rule.get("target_backup_vault_name")).unwrap_or_default(),
                         start_window_minutes: minutes(rule, "start_backup_window_minutes"),
                         completion_window_minutes: minutes(rule, "complete_backup_window_minutes"),
                     })
@@ -159,6 +160,10 @@ mod tests {
         // Its rule: daily, 60 minutes to start (explicit), so a recovery point may be 25 hours old.
         assert_eq!(found[0].timing.len(), 1);
         assert_eq!(found[0].timing[0].max_age_minutes(), Some(1500));
+        assert_eq!(
+            found[0].timing[0].vault, "superwerker-backup",
+            "the rule's target vault"
+        );
     }
 
     #[test]

@@ -12,10 +12,12 @@ pub const DEFAULT_START_WINDOW_MINUTES: u64 = 480;
 /// AWS Backup's default completion window when a rule sets none: 7 days.
 pub const DEFAULT_COMPLETION_WINDOW_MINUTES: u64 = 10_080;
 
-/// When a rule's backups happen.
+/// When a rule's backups happen, and where they go.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RuleTiming {
     pub schedule: String,
+    /// The rule's target vault (`TargetBackupVaultName`, a policy's `target_backup_vault_name`).
+    pub vault: String,
     pub start_window_minutes: Option<u64>,
     pub completion_window_minutes: Option<u64>,
 }
@@ -174,6 +176,7 @@ mod tests {
             schedule: "cron(0 5 ? * * *)".into(),
             start_window_minutes: Some(60),
             completion_window_minutes: Some(1320),
+            ..RuleTiming::default()
         };
         assert_eq!(ours.max_age_minutes(), Some(1500));
         assert_eq!(ours.max_age_in_progress_minutes(), Some(2820));

@@ -36,6 +36,10 @@ pub enum Verdict {
     KeyCaseConflict,
     /// Covered only by selections that obey the region's opt-in, and AWS Backup is not opted in to its type there.
     NotOptedIn,
+    /// Covered only by plans whose target vault does not exist in its account and region: the job fails.
+    NoVault,
+    /// Covered only by selections whose IAM role does not exist: AWS Backup cannot assume it, the job fails.
+    NoServiceRole,
     /// AWS Backup cannot protect the resource as configured (the kind table's `unprotectable` rules); tag it `none`
     /// to acknowledge.
     Unprotectable,
@@ -123,6 +127,7 @@ mod tests {
             schedule: "cron(0 5 ? * * *)".into(),
             start_window_minutes: Some(60),
             completion_window_minutes: Some(10_080),
+            ..RuleTiming::default()
         };
         let weekly = RuleTiming {
             schedule: "cron(0 3 ? * SUN *)".into(),
