@@ -24,6 +24,14 @@ pub fn pk_schema() -> (
     )
 }
 
+/// The ARN of a DB instance RDS answered with.
+fn instance_arn(db: Option<&aws_sdk_rds::types::DbInstance>) -> Result<String> {
+    Ok(db
+        .and_then(|d| d.db_instance_arn())
+        .context("no dBInstanceArn")?
+        .to_owned())
+}
+
 impl Emulator {
     /// Creates a DynamoDB table, optionally with tags at creation; returns (name, ARN).
     pub async fn create_table(&self, tags: &[(&str, &str)]) -> Result<(String, String)> {
@@ -87,12 +95,7 @@ impl Emulator {
             req = req.tags(aws_sdk_rds::types::Tag::builder().key(*k).value(*v).build());
         }
         let out = req.send().await.context("CreateDBInstance")?;
-        let arn = out
-            .db_instance()
-            .and_then(|d| d.db_instance_arn())
-            .context("no dBInstanceArn")?
-            .to_owned();
-        Ok((id, arn))
+        Ok((id, instance_arn(out.db_instance())?))
     }
 
     /// Creates an Aurora DB cluster, optionally with tags; returns (identifier, ARN).
@@ -116,6 +119,24 @@ impl Emulator {
             .context("no dBClusterArn")?
             .to_owned();
         Ok((id, arn))
+    }
+
+    /// Creates a DB instance in the Aurora cluster `cluster` (CreateDBInstance with DBClusterIdentifier); returns
+    /// (identifier, ARN).
+    pub async fn create_cluster_instance(&self, cluster: &str) -> Result<(String, String)> {
+        let id = unique("aurora-instance");
+        let out = self
+            .clients()
+            .rds
+            .create_db_instance()
+            .db_instance_identifier(&id)
+            .db_cluster_identifier(cluster)
+            .engine("aurora-postgresql")
+            .db_instance_class("db.r6g.large")
+            .send()
+            .await
+            .context("CreateDBInstance in a cluster")?;
+        Ok((id, instance_arn(out.db_instance())?))
     }
 
     /// Creates an EFS file system, optionally with tags; returns (id, ARN).

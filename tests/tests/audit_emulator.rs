@@ -484,6 +484,20 @@ async fn a_type_not_opted_in_is_not_backed_up_by_tag_selections() {
     );
 }
 
+/// Our plan, selection and recovery points in the account, and no organization policy: (AWS Backup rules,
+/// Organizations rule). Rules a test puts before these answer first.
+fn our_plan(s: &Scene) -> (Vec<Rule>, Rule) {
+    let (list, get) = our_selection(s);
+    let rules = vec![
+        plans(&[("plan-1", "superwerker-backup")]),
+        plan_rules(),
+        list,
+        get,
+        recovery_points(s),
+    ];
+    (rules, no_effective_policy())
+}
+
 /// The vault the plan writes to is missing in the region (DescribeBackupVault answers ResourceNotFoundException, as
 /// its API reference lists), then the role its selection names is missing (IAM in the emulator): the covered volume
 /// is `no-vault`, then `no-service-role`, each naming the fix; the gate fails.
@@ -492,13 +506,7 @@ async fn a_missing_vault_or_role_means_no_backup() {
     use aws_sdk_backup::operation::describe_backup_vault::DescribeBackupVaultError;
     let _turn = TURN.lock().await;
     let s = scene().await;
-    let (plan_list, rules, points, effective) = (
-        plans(&[("plan-1", "superwerker-backup")]),
-        plan_rules(),
-        recovery_points(&s),
-        no_effective_policy(),
-    );
-    let (list, get) = our_selection(&s);
+    let (ours, effective) = our_plan(&s);
     let no_vault = mock!(aws_sdk_backup::Client::describe_backup_vault).then_error(|| {
         DescribeBackupVaultError::ResourceNotFoundException(
             aws_sdk_backup::types::error::ResourceNotFoundException::builder()
@@ -510,12 +518,9 @@ async fn a_missing_vault_or_role_means_no_backup() {
                 .build(),
         )
     });
-    let report = run_audit(
-        &s,
-        &[&plan_list, &rules, &list, &get, &no_vault, &points],
-        &[&effective],
-    )
-    .await;
+    let mut rules: Vec<&Rule> = vec![&no_vault];
+    rules.extend(ours.iter());
+    let report = run_audit(&s, &rules, &[&effective]).await;
     let fresh = report.entries.iter().find(|e| e.resource == s.fresh).unwrap();
     assert_eq!(fresh.verdict, Verdict::NoVault, "{}", report.to_table());
     let why = fresh.reason.as_deref().unwrap_or_default();
@@ -524,7 +529,9 @@ async fn a_missing_vault_or_role_means_no_backup() {
 
     let gone = format!("arn:aws:iam::{}:role/service-role/gone", s.em.account);
     let (list, get) = our_selection_with_role(gone.clone());
-    let report = run_audit(&s, &[&plan_list, &rules, &list, &get, &points], &[&effective]).await;
+    let mut rules: Vec<&Rule> = vec![&list, &get];
+    rules.extend(ours.iter());
+    let report = run_audit(&s, &rules, &[&effective]).await;
     let fresh = report.entries.iter().find(|e| e.resource == s.fresh).unwrap();
     assert_eq!(fresh.verdict, Verdict::NoServiceRole, "{}", report.to_table());
     assert!(fresh.reason.as_deref().is_some_and(|r| r.contains(&gone)), "{fresh:?}");
@@ -563,4 +570,64 @@ async fn a_region_whose_trails_log_no_management_writes_is_a_finding() {
         "{:?}",
         report.sources
     );
+}
+
+/// An Aurora cluster tagged `daily` with a recovery point 2 h old, and an instance of it: the backfill leaves the
+/// instance untagged (AWS Backup backs up the cluster), and the audit gives the instance the cluster's verdict and
+/// coverage, naming the cluster — not `untagged`, not `no-recent-recovery-point` forever.
+#[tokio::test]
+async fn an_aurora_instance_is_judged_by_its_cluster() {
+    use aws_sdk_backup::types::{RecoveryPointByResource, RecoveryPointStatus};
+    let _turn = TURN.lock().await;
+    let s = scene().await;
+    let (cluster_id, cluster) = s.em.create_db_cluster(&[(KEY, "daily")]).await.unwrap();
+    let (_, member) = s.em.create_cluster_instance(&cluster_id).await.unwrap();
+    let aws = s.em.fresh_aws().await;
+    let opts = BackfillOptions {
+        regions: vec![s.em.region.clone()],
+        rate_override: Some(0.0),
+        ..Default::default()
+    };
+    let swept = superwerker_backup_backfill::run(
+        &aws,
+        &opts,
+        std::sync::Arc::new(superwerker_backup_backfill::NoProgress),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.em.tag_value(&member, KEY).await.unwrap(),
+        None,
+        "{}",
+        swept.to_table()
+    );
+
+    let cluster_arn = cluster.clone();
+    let cluster_points = mock!(aws_sdk_backup::Client::list_recovery_points_by_resource)
+        .match_requests(move |r| r.resource_arn() == Some(cluster_arn.as_str()))
+        .then_output(|| {
+            ListRecoveryPointsByResourceOutput::builder()
+                .recovery_points(
+                    RecoveryPointByResource::builder()
+                        .creation_date(DateTime::from(now() - Duration::from_secs(2 * 3600)))
+                        .recovery_point_arn("rp-cluster")
+                        .status(RecoveryPointStatus::Completed)
+                        .build(),
+                )
+                .build()
+        });
+    let (ours, effective) = our_plan(&s);
+    let mut rules: Vec<&Rule> = vec![&cluster_points];
+    rules.extend(ours.iter());
+    let report = run_audit(&s, &rules, &[&effective]).await;
+    let (cluster_verdict, _, cluster_cover) = verdict_of(&report, &cluster);
+    assert_eq!(cluster_verdict, Verdict::Protected, "{}", report.to_table());
+    let e = report.entries.iter().find(|e| e.resource == member).unwrap();
+    assert_eq!(
+        (e.verdict, &e.covered_by, e.protected_through.as_deref()),
+        (Verdict::Protected, &cluster_cover, Some(cluster.as_str())),
+        "{}",
+        report.to_table()
+    );
+    assert!(e.reason.as_deref().is_some_and(|r| r.contains(&cluster)), "{e:?}");
 }

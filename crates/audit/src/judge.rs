@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use superwerker_backup_domain::coverage::{allowed_age_minutes, verdict, Selection, Verdict};
 use superwerker_backup_domain::ResourceKind;
 
+use crate::report::AuditEntry;
 use crate::targets::Targets;
 use crate::Coverage;
 
@@ -19,6 +20,39 @@ pub(crate) struct Judged {
     pub reason: Option<String>,
     /// A source that could not be read, for the report's problems.
     pub problem: Option<String>,
+}
+
+/// Gives each entry protected through another (an Aurora instance through its cluster) that one's verdict, coverage
+/// and recovery-point ages; `unknown` when that one was not listed.
+pub(crate) fn by_parents(entries: &mut [AuditEntry]) {
+    let verdicts: BTreeMap<String, AuditEntry> = entries
+        .iter()
+        .filter(|e| e.protected_through.is_none())
+        .map(|e| (e.resource.clone(), e.clone()))
+        .collect();
+    for e in entries.iter_mut() {
+        let Some(parent) = e.protected_through.clone() else {
+            continue;
+        };
+        match verdicts.get(&parent) {
+            Some(p) => {
+                e.verdict = p.verdict;
+                e.covered_by = p.covered_by.clone();
+                e.newest_recovery_point_age_hours = p.newest_recovery_point_age_hours;
+                e.newest_recovery_point_age_minutes = p.newest_recovery_point_age_minutes;
+                e.allowed_age_minutes = p.allowed_age_minutes;
+                e.reason = Some(format!(
+                    "an instance of {parent}: AWS Backup backs up the cluster, not its instances, so this is the \
+                     cluster's verdict{}",
+                    p.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+                ));
+            }
+            None => {
+                e.verdict = Verdict::Unknown;
+                e.reason = Some(format!("an instance of {parent}, which was not found"));
+            }
+        }
+    }
 }
 
 /// Keeps the covering selections that can back the resource up (vault and role exist); `Some` when none can: the

@@ -244,6 +244,8 @@ pub async fn audit<C: Coverage>(
                 report.problems.push(format!("tags of {arn} unreadable: {e}"));
                 Verdict::Unknown
             }
+            // Judged by the resource AWS Backup protects it through, once every entry is known (`by_parents`).
+            _ if p.parent.is_some() => Verdict::Unknown,
             // Nothing AWS Backup could do counts: `none` acknowledges it, anything else is reported.
             State::Unprotectable(_) if tag_value.as_deref() == Some(OPT_OUT_VALUE) => Verdict::OptedOut,
             State::Unprotectable(why) => {
@@ -293,8 +295,10 @@ pub async fn audit<C: Coverage>(
             allowed_age_minutes: allowed,
             verdict: v,
             reason,
+            protected_through: p.parent.clone(),
         });
     }
+    judge::by_parents(&mut report.entries);
     report.tally();
     Ok(report)
 }

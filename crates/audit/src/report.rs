@@ -24,6 +24,9 @@ pub struct AuditEntry {
     /// Why, where the verdict needs one (`unprotectable`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The resource AWS Backup protects this one through (an Aurora instance's cluster), whose verdict it takes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protected_through: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]

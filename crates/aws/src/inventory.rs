@@ -36,15 +36,25 @@ impl Found {
         self
     }
 
+    fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// Why AWS Backup cannot protect this resource, if it cannot.
     pub fn unprotectable(&self) -> Option<&'static str> {
-        let attribute = |name: &str| {
-            self.attributes
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| v.as_str())
-        };
-        self.resource.kind.unprotectable_reason(attribute)
+        self.resource.kind.unprotectable_reason(|name| self.attribute(name))
+    }
+
+    /// The ARN of the resource AWS Backup protects this one through (an Aurora instance's cluster), if any.
+    pub fn parent_arn(&self) -> Option<String> {
+        let (kind, id) = self.resource.kind.protected_through(|name| self.attribute(name))?;
+        let arn = &self.resource.arn;
+        Arn::build(kind.arn_service(), &arn.region, &arn.account, &kind.arn_resource(id))
+            .ok()
+            .map(|a| a.to_string())
     }
 }
 

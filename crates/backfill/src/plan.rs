@@ -33,6 +33,8 @@ pub struct Planned {
     pub tags: Vec<Tag>,
     /// The tags came from the Tagging API's index, which may lag: confirm before writing.
     pub from_index: bool,
+    /// The resource AWS Backup protects this one through (an Aurora instance's cluster): the audit judges by it.
+    pub parent: Option<String>,
 }
 
 /// The outcome of a scan: every resource found and what to do with it.
@@ -75,6 +77,7 @@ pub fn merge(found: Vec<Found>, index: Option<&HashMap<String, Vec<Tag>>>, setti
         .map(|f| {
             let from_index = f.tags.is_none();
             let unprotectable = f.unprotectable();
+            let parent = f.parent_arn();
             let tags = match (f.tags, index) {
                 (Some(tags), _) => tags,
                 (None, Some(index)) => index.get(&f.resource.arn.to_string()).cloned().unwrap_or_default(),
@@ -88,6 +91,7 @@ pub fn merge(found: Vec<Found>, index: Option<&HashMap<String, Vec<Tag>>>, setti
                 resource: f.resource,
                 tags,
                 from_index,
+                parent,
             }
         })
         .collect()

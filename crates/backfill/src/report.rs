@@ -241,6 +241,7 @@ mod tests {
             state: State::ToTag,
             tags: vec![],
             from_index: false,
+            parent: None,
         });
         let table = Report::from_plan(&TagSettings::default(), true, plan, &BTreeMap::new()).to_table();
         let rows: Vec<&str> = table.lines().take(1 + ResourceKind::all().count()).collect();

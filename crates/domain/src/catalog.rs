@@ -226,6 +226,25 @@ const fn rds_instance(event_name: &'static str) -> HandledEvent {
     )
 }
 
+/// CreateDBInstance: an instance created into a DB cluster names it in `DBClusterIdentifier` (RDS API reference).
+const fn rds_instance_maybe_in_cluster(event_name: &'static str) -> HandledEvent {
+    use crate::kinds::RDS_CLUSTER_MEMBER;
+    HandledEvent {
+        event_source: RDS,
+        event_name,
+        effect: Effect::Creates {
+            kind: ResourceKind::RdsDbInstance,
+            arn_at: RDS_INSTANCE_ARN,
+            id_at: RDS_INSTANCE_ID,
+            request_tags: TAG_LIST,
+            attributes: &[
+                (RDS_CLUSTER_MEMBER, "/responseElements/dBClusterIdentifier"),
+                (RDS_CLUSTER_MEMBER, "/requestParameters/dBClusterIdentifier"),
+            ],
+        },
+    }
+}
+
 /// RDS calls whose answer is a DBCluster named as in CreateDBCluster.
 const fn rds_cluster(event_name: &'static str) -> HandledEvent {
     creates(
@@ -291,7 +310,7 @@ pub const HANDLED_EVENTS: &[HandledEvent] = &[
             request_tags: RequestTagsAt::NotInRequest,
         },
     },
-    rds_instance("CreateDBInstance"),
+    rds_instance_maybe_in_cluster("CreateDBInstance"),
     rds_instance("RestoreDBInstanceFromDBSnapshot"),
     creates(
         RDS,

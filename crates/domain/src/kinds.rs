@@ -6,7 +6,11 @@
 use serde::Serialize;
 
 use crate::arn::Arn;
-use crate::unprotectable::{Matches, Unprotectable};
+use crate::unprotectable::Unprotectable;
+pub use crate::unprotectable::{
+    FSX_DATA_REPOSITORY, FSX_DEPLOYMENT_TYPE, FSX_TYPE, FSX_UNPROTECTABLE, RDS_CLUSTER_MEMBER,
+    RDS_INSTANCE_UNPROTECTABLE,
+};
 
 /// A kind of resource AWS Backup can protect and this service tags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -97,42 +101,6 @@ pub struct KindSpec {
     pub other_backup_resource_type: Option<&'static str>,
 }
 
-/// FSx attributes the `unprotectable` rules test, named as FSx's API names them; the creation record and the listing
-/// both set them.
-pub const FSX_TYPE: &str = "FileSystemType";
-pub const FSX_DEPLOYMENT_TYPE: &str = "LustreConfiguration.DeploymentType";
-pub const FSX_DATA_REPOSITORY: &str = "LustreConfiguration.DataRepositoryConfiguration.ImportPath";
-
-/// What AWS Backup cannot protect among FSx file systems. The AWS Backup developer guide ("Restore an FSx file
-/// system"): it "supports Amazon FSx for Lustre file systems that have persistent storage deployment type and are not
-/// linked to a data repository like Amazon S3"; FSx for Lustre guide ("Working with backups"): backups "of persistent
-/// file systems that are not linked to an Amazon S3 durable data repository"; FSx API reference (LustreDeploymentType):
-/// "The default is SCRATCH_1". AWS Backup developer guide ("Assigning resources"): "For Amazon FSx for NetApp ONTAP,
-/// when using tag-based resource selection, apply tags to individual volumes instead of the whole file system".
-pub const FSX_UNPROTECTABLE: &[Unprotectable] = &[
-    Unprotectable {
-        when: &[
-            (FSX_TYPE, Matches::OneOf(&["LUSTRE"])),
-            (FSX_DEPLOYMENT_TYPE, Matches::AbsentOrOneOf(&["SCRATCH_1", "SCRATCH_2"])),
-        ],
-        reason: "a scratch FSx for Lustre file system; AWS Backup backs up only persistent ones",
-    },
-    Unprotectable {
-        when: &[
-            (FSX_TYPE, Matches::OneOf(&["LUSTRE"])),
-            (FSX_DATA_REPOSITORY, Matches::Present),
-        ],
-        reason:
-            "an FSx for Lustre file system linked to a data repository (S3); AWS Backup backs up only unlinked ones",
-    },
-    Unprotectable {
-        when: &[(FSX_TYPE, Matches::OneOf(&["ONTAP"]))],
-        reason:
-            "an FSx for NetApp ONTAP file system; AWS Backup protects ONTAP per volume, and volumes are not tagged \
-                 by superwerker-backup (tag them by hand)",
-    },
-];
-
 const EC2_BATCH: usize = 1000;
 const TAGGING_BATCH: usize = 20;
 
@@ -189,7 +157,7 @@ pub const KINDS: &[KindSpec] = &[
         batch: TAGGING_BATCH,
         tags_in: TagsIn::Listing,
         account_writes_per_second: None,
-        unprotectable: &[],
+        unprotectable: RDS_INSTANCE_UNPROTECTABLE,
         shares_arn_format: false,
     },
     KindSpec {
@@ -283,6 +251,12 @@ impl ResourceKind {
     /// Why AWS Backup cannot protect a resource of this kind with these attributes, if it cannot.
     pub fn unprotectable_reason<'a>(self, attribute: impl Fn(&str) -> Option<&'a str>) -> Option<&'static str> {
         crate::unprotectable::reason(self.spec().unprotectable, attribute)
+    }
+
+    /// The resource AWS Backup protects this one through (kind and id), when a rule with a parent holds.
+    pub fn protected_through<'a>(self, attribute: impl Fn(&str) -> Option<&'a str>) -> Option<(ResourceKind, &'a str)> {
+        let parent = crate::unprotectable::rule(self.spec().unprotectable, &attribute)?.parent?;
+        Some((parent.kind, attribute(parent.id_attribute)?))
     }
 
     /// The id inside an ARN's resource part, if the resource part is of this kind.

@@ -21,6 +21,16 @@ pub struct Unprotectable {
     pub when: &'static [(&'static str, Matches)],
     /// Why, for people, with the documentation that says so.
     pub reason: &'static str,
+    /// Set when AWS Backup protects the resource through another it belongs to (an Aurora instance through its
+    /// cluster): the audit judges it by that one.
+    pub parent: Option<Parent>,
+}
+
+/// The resource AWS Backup protects instead: its kind, and the attribute holding its id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Parent {
+    pub kind: crate::ResourceKind,
+    pub id_attribute: &'static str,
 }
 
 impl Unprotectable {
@@ -40,8 +50,72 @@ pub fn reason<'a>(
     rules: &'static [Unprotectable],
     attribute: impl Fn(&str) -> Option<&'a str>,
 ) -> Option<&'static str> {
-    rules.iter().find(|r| r.holds(&attribute)).map(|r| r.reason)
+    rule(rules, attribute).map(|r| r.reason)
 }
+
+/// The first configuration in `rules` that holds, if any.
+pub fn rule<'a>(
+    rules: &'static [Unprotectable],
+    attribute: impl Fn(&str) -> Option<&'a str>,
+) -> Option<&'static Unprotectable> {
+    rules.iter().find(|r| r.holds(&attribute))
+}
+
+// The rules of each kind (its row's `unprotectable`).
+
+/// FSx attributes the `unprotectable` rules test, named as FSx's API names them; the creation record and the listing
+/// both set them.
+pub const FSX_TYPE: &str = "FileSystemType";
+pub const FSX_DEPLOYMENT_TYPE: &str = "LustreConfiguration.DeploymentType";
+pub const FSX_DATA_REPOSITORY: &str = "LustreConfiguration.DataRepositoryConfiguration.ImportPath";
+
+/// What AWS Backup cannot protect among FSx file systems. The AWS Backup developer guide ("Restore an FSx file
+/// system"): it "supports Amazon FSx for Lustre file systems that have persistent storage deployment type and are not
+/// linked to a data repository like Amazon S3"; FSx for Lustre guide ("Working with backups"): backups "of persistent
+/// file systems that are not linked to an Amazon S3 durable data repository"; FSx API reference (LustreDeploymentType):
+/// "The default is SCRATCH_1". AWS Backup developer guide ("Assigning resources"): "For Amazon FSx for NetApp ONTAP,
+/// when using tag-based resource selection, apply tags to individual volumes instead of the whole file system".
+pub const FSX_UNPROTECTABLE: &[Unprotectable] = &[
+    Unprotectable {
+        when: &[
+            (FSX_TYPE, Matches::OneOf(&["LUSTRE"])),
+            (FSX_DEPLOYMENT_TYPE, Matches::AbsentOrOneOf(&["SCRATCH_1", "SCRATCH_2"])),
+        ],
+        reason: "a scratch FSx for Lustre file system; AWS Backup backs up only persistent ones",
+        parent: None,
+    },
+    Unprotectable {
+        when: &[
+            (FSX_TYPE, Matches::OneOf(&["LUSTRE"])),
+            (FSX_DATA_REPOSITORY, Matches::Present),
+        ],
+        reason:
+            "an FSx for Lustre file system linked to a data repository (S3); AWS Backup backs up only unlinked ones",
+        parent: None,
+    },
+    Unprotectable {
+        when: &[(FSX_TYPE, Matches::OneOf(&["ONTAP"]))],
+        reason:
+            "an FSx for NetApp ONTAP file system; AWS Backup protects ONTAP per volume, and volumes are not tagged \
+                 by superwerker-backup (tag them by hand)",
+        parent: None,
+    },
+];
+
+/// The attribute naming the DB cluster an RDS instance belongs to (`DBClusterIdentifier`, as RDS's API names it).
+pub const RDS_CLUSTER_MEMBER: &str = "DBClusterIdentifier";
+
+/// RDS instances AWS Backup protects through their cluster. AWS Backup developer guide ("Amazon Aurora"): Aurora is
+/// backed up at the cluster level, and a cluster's instances are not backed up on their own; Multi-AZ DB clusters
+/// likewise (feature availability: "Multi-AZ clusters"). So the cluster is what gets tagged and judged.
+pub const RDS_INSTANCE_UNPROTECTABLE: &[Unprotectable] = &[Unprotectable {
+    when: &[(RDS_CLUSTER_MEMBER, Matches::Present)],
+    reason: "an instance of a DB cluster; AWS Backup backs up the cluster, not its instances (the cluster is tagged)",
+    parent: Some(Parent {
+        kind: crate::ResourceKind::RdsDbCluster,
+        id_attribute: RDS_CLUSTER_MEMBER,
+    }),
+}];
 
 #[cfg(test)]
 mod tests {
@@ -54,10 +128,12 @@ mod tests {
                 ("mode", Matches::OneOf(&["scratch"])),
             ],
             reason: "scratch A or B",
+            parent: None,
         },
         Unprotectable {
             when: &[("link", Matches::Present)],
             reason: "linked",
+            parent: None,
         },
         Unprotectable {
             when: &[
@@ -65,6 +141,7 @@ mod tests {
                 ("mode", Matches::AbsentOrOneOf(&["scratch"])),
             ],
             reason: "D defaults to scratch",
+            parent: None,
         },
     ];
 

@@ -2,6 +2,7 @@
 //! DescribeDBClusters (their `TagList` included) for the sweep.
 
 use aws_sdk_rds::Client;
+use superwerker_backup_domain::kinds::RDS_CLUSTER_MEMBER;
 use superwerker_backup_domain::{ResourceKind, ResourceRef, Tag};
 
 use crate::error::AdapterError;
@@ -33,12 +34,9 @@ fn found(
     kind: ResourceKind,
     arn: Option<&str>,
     tags: &[aws_sdk_rds::types::Tag],
-    out: &mut Vec<Found>,
-) -> Result<(), AdapterError> {
-    if let Some(arn) = arn {
-        out.push(Found::new(reference_from_arn(kind, arn)?, Some(tags_of(tags))));
-    }
-    Ok(())
+) -> Result<Option<Found>, AdapterError> {
+    arn.map(|arn| Ok(Found::new(reference_from_arn(kind, arn)?, Some(tags_of(tags)))))
+        .transpose()
 }
 
 impl Rds {
@@ -85,7 +83,9 @@ impl Rds {
             .send();
         found_in_pages(pages, "RDS.DescribeDBInstances", region, |page, out| {
             for db in page.db_instances() {
-                found(ResourceKind::RdsDbInstance, db.db_instance_arn(), db.tag_list(), out)?;
+                let arn = db.db_instance_arn();
+                let instance = found(ResourceKind::RdsDbInstance, arn, db.tag_list())?;
+                out.extend(instance.map(|f| f.with_attribute(RDS_CLUSTER_MEMBER, db.db_cluster_identifier())));
             }
             Ok(())
         })
@@ -102,12 +102,11 @@ impl Rds {
             .send();
         found_in_pages(pages, "RDS.DescribeDBClusters", region, |page, out| {
             for cluster in page.db_clusters() {
-                found(
+                out.extend(found(
                     ResourceKind::RdsDbCluster,
                     cluster.db_cluster_arn(),
                     cluster.tag_list(),
-                    out,
-                )?;
+                )?);
             }
             Ok(())
         })
