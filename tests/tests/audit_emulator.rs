@@ -15,6 +15,7 @@ use aws_smithy_types::DateTime;
 use superwerker_backup_audit::{audit, AuditReport, Sources};
 use superwerker_backup_aws::backup::Backup;
 use superwerker_backup_aws::organizations::Organizations;
+use superwerker_backup_aws::Aws;
 use superwerker_backup_backfill::BackfillOptions;
 use superwerker_backup_domain::coverage::Verdict;
 use superwerker_backup_domain::policy;
@@ -163,6 +164,11 @@ const ALL_OPTED_IN: &[(&str, bool)] = &[
 /// DescribeBackupVault first (the Backup client is one mock, so its vault answers are mocked too). IAM roles and
 /// CloudTrail trails are the emulator's.
 async fn run_audit(s: &Scene, backup_rules: &[&Rule], org_rules: &[&Rule]) -> AuditReport {
+    run_audit_with(s, s.em.fresh_aws().await, backup_rules, org_rules).await
+}
+
+/// [`run_audit`] with inventory, roles and trails read through `aws`.
+async fn run_audit_with(s: &Scene, aws: Aws, backup_rules: &[&Rule], org_rules: &[&Rule]) -> AuditReport {
     let all_opted_in = opt_in(ALL_OPTED_IN);
     let vaults_exist = mock!(aws_sdk_backup::Client::describe_backup_vault).then_output(|| {
         aws_sdk_backup::operation::describe_backup_vault::DescribeBackupVaultOutput::builder()
@@ -174,7 +180,6 @@ async fn run_audit(s: &Scene, backup_rules: &[&Rule], org_rules: &[&Rule]) -> Au
         .copied()
         .chain([&all_opted_in, &vaults_exist])
         .collect();
-    let aws = s.em.fresh_aws().await;
     let coverage = Sources {
         roles: aws.roles(),
         trails: [(s.em.region.clone(), aws.trails(&s.em.region))].into(),
@@ -630,4 +635,41 @@ async fn an_aurora_instance_is_judged_by_its_cluster() {
         report.to_table()
     );
     assert!(e.reason.as_deref().is_some_and(|r| r.contains(&cluster)), "{e:?}");
+}
+
+/// One listing refused (RDS `DescribeDBInstances` denied by the fault proxy in front of the emulator): the audit goes
+/// on with every other kind, names what it could not list, and is partial (the CLI's exit code 2) — it neither aborts
+/// nor reports the DB instance as anything.
+#[tokio::test]
+async fn a_failed_listing_hides_only_its_own_resources() {
+    let _turn = TURN.lock().await;
+    let s = scene().await;
+    let proxy = superwerker_backup_e2e::FaultProxy::from_env();
+    proxy
+        .add(serde_json::json!([{"id": "deny-db-listing", "service": "rds", "op": "DescribeDBInstances", "fault": "deny"}]))
+        .await
+        .unwrap();
+    let (ours, effective) = our_plan(&s);
+    let rules: Vec<&Rule> = ours.iter().collect();
+    let report = run_audit_with(&s, proxy.aws(1).await, &rules, &[&effective]).await;
+    proxy.remove("deny-db-listing").await.unwrap();
+    assert!(report.partial(), "{}", report.to_table());
+    assert!(
+        report
+            .unlisted
+            .iter()
+            .any(|u| u.contains("rds:db") && u.contains(&s.em.region)),
+        "{:?}",
+        report.unlisted
+    );
+    assert!(
+        report.entries.iter().all(|e| e.resource != s.db),
+        "{}",
+        report.to_table()
+    );
+    assert_eq!(
+        verdict_of(&report, &s.fresh).0,
+        Verdict::Protected,
+        "the other kinds are audited"
+    );
 }

@@ -35,8 +35,6 @@ pub enum AuditError {
     Aws(#[from] superwerker_backup_aws::AdapterError),
     #[error(transparent)]
     Scan(#[from] superwerker_backup_backfill::BackfillError),
-    #[error("cannot audit: {resource}: {error}")]
-    Listing { resource: String, error: String },
 }
 
 /// Where coverage is read.
@@ -141,13 +139,15 @@ pub async fn audit<C: Coverage>(
 ) -> Result<AuditReport, AuditError> {
     let account = aws.caller_account().await?;
     let plan = scan(aws, opts, &account, Arc::new(NoProgress)).await?;
-    if let Some((_, failure)) = plan.listing_failures.first() {
-        return Err(AuditError::Listing {
-            resource: failure.resource.clone(),
-            error: failure.error.clone(),
-        });
-    }
-    let mut report = AuditReport::default();
+    // A listing that failed hides its resources, never the others: the report says which, and is partial.
+    let mut report = AuditReport {
+        unlisted: plan
+            .listing_failures
+            .iter()
+            .map(|(_, f)| format!("{}: {}", f.resource, f.error))
+            .collect(),
+        ..AuditReport::default()
+    };
     let mut selections: Vec<Selection> = Vec::new();
     // Regions whose coverage could not be read: their resources get `Unknown` unless otherwise covered.
     let mut unknown_regions: Vec<String> = Vec::new();

@@ -26,6 +26,14 @@ enum Output {
     Json,
 }
 
+/// The audit's formats: CSV besides, one row per resource.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum AuditOutput {
+    Table,
+    Json,
+    Csv,
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Scope {
     Organization,
@@ -82,14 +90,15 @@ enum Command {
     IamActions,
     /// Print the handled CloudTrail events (the domain's table), as JSON; infra/ tests compare the event patterns.
     HandledEvents,
-    /// Show, for every table, volume and DB instance: tag value, which backup selection covers it, and the age of
-    /// its newest recovery point. Exit code 3 when any resource is unprotected, so it can gate a pipeline.
+    /// Show, for every resource of every kind: tag value, which backup selection covers it, the age of its newest
+    /// recovery point, and the verdict with the reason and the fix. Exit code 2 when a listing failed (partial), else
+    /// 3 when any resource is unprotected or a region has a finding, so it can gate a pipeline.
     Audit {
         /// Regions to cover: a list, or `all` (default: the current region).
         #[arg(long, value_delimiter = ',')]
         regions: Vec<String>,
         #[arg(long, value_enum, default_value = "table")]
-        output: Output,
+        output: AuditOutput,
     },
     /// Opt regions in to AWS Backup's resource types (`UpdateRegionSettings`). Without --apply a dry run: what would
     /// be turned on, and which backup selections would then take every resource of a type. Exit code 2 when a
@@ -249,10 +258,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 superwerker_backup_audit::Sources::from_aws(&aws, &superwerker_backup_backfill::regions(&aws, &opts)?);
             let report = superwerker_backup_audit::audit(&aws, &sources, &opts, std::time::SystemTime::now()).await?;
             match output {
-                Output::Table => print!("{}", report.to_table()),
-                Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                AuditOutput::Table => print!("{}", report.to_table()),
+                AuditOutput::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                AuditOutput::Csv => print!("{}", report.to_csv()?),
             }
-            Ok(if report.fails_gate() {
+            Ok(if report.partial() {
+                ExitCode::from(2)
+            } else if report.fails_gate() {
                 ExitCode::from(3)
             } else {
                 ExitCode::SUCCESS
