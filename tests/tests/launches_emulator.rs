@@ -38,10 +38,12 @@ async fn run_instances_tags_every_volume_of_every_instance_in_one_batch() {
         }
     }
     assert_eq!(volumes, 4);
-    // One read, one batched write for all four volumes; nothing the template does not allow.
+    // The volumes and the instances' mappings read once, one batched write for all four volumes; nothing the
+    // template does not allow.
     assert_eq!(aws.calls().of("EC2.DescribeVolumes"), 1, "{:?}", aws.calls().snapshot());
+    assert_eq!(aws.calls().of("EC2.DescribeInstances"), 1);
     assert_eq!(aws.calls().of("EC2.CreateTags"), 1);
-    assert_eq!(aws.calls().total(), 2);
+    assert_eq!(aws.calls().total(), 3);
     let calls = aws.calls().snapshot();
     let undeclared = superwerker_backup_aws::iam::undeclared(calls.keys(), &superwerker_backup_aws::iam::tagger());
     assert!(undeclared.is_empty(), "{undeclared:?}");

@@ -30,7 +30,8 @@ pub(crate) fn tags_of(volume: &aws_sdk_ec2::types::Volume) -> Vec<Tag> {
 }
 
 impl Ec2 {
-    pub(crate) fn new(client: Client) -> Self {
+    /// From an SDK client (the facade builds its own; tests hand in aws-smithy-mocks clients).
+    pub fn new(client: Client) -> Self {
         Ec2 { client }
     }
 

@@ -25,11 +25,21 @@ pub struct AttachedVolume {
 /// Values per DescribeVolumes filter sent at once (instances of one launch; RunInstances starts many at most).
 const INSTANCES_PER_CALL: usize = 200;
 
+/// What DescribeInstances says of one launched instance.
+struct Described<'a> {
+    state: &'a str,
+    /// The EBS volume ids of its block device mappings.
+    mapped: Vec<&'a str>,
+    instance_store: bool,
+}
+
 impl Ec2 {
-    /// The volumes attached to `instance_ids`, with their tags: one `DescribeVolumes` filtered by
-    /// `attachment.instance-id` (paginated by the SDK). Only for an instance that shows no volume is
-    /// `DescribeInstances` asked whether it is still pending (→ not ready, retried by the caller), instance-store
-    /// backed or already gone (→ nothing to protect).
+    /// The volumes attached to `instance_ids`, with their tags: `DescribeVolumes` filtered by `attachment.instance-id`
+    /// (paginated by the SDK), and `DescribeInstances` for the instances' block device mappings. An instance counts
+    /// as complete only when every EBS volume its mappings name is in the volume answer: the two are eventually
+    /// consistent with each other, and a launch's volumes attach one by one. Until then — or while a pending instance
+    /// shows no volume at all — the answer is not ready (retried by the caller within its bounds). An instance-store
+    /// instance without EBS mappings, or one already shutting down or terminated, has nothing to protect.
     pub async fn instance_volumes(
         &self,
         region: &str,
@@ -69,55 +79,70 @@ impl Ec2 {
                 }
             }
         }
-        let missing: Vec<String> = instance_ids
-            .iter()
-            .filter(|id| !found.volumes.iter().any(|v| &v.instance_id == *id))
-            .cloned()
-            .collect();
-        if missing.is_empty() {
-            return Ok(found);
+        let mut described = Vec::new();
+        for chunk in instance_ids.chunks(INSTANCES_PER_CALL) {
+            let out = self
+                .client
+                .describe_instances()
+                .set_instance_ids(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| {
+                    AdapterError::from_sdk("EC2.DescribeInstances", &chunk.join(","), e.into_service_error())
+                })?;
+            described.extend(out.reservations().iter().flat_map(|r| r.instances().to_vec()));
         }
-        let out = self
-            .client
-            .describe_instances()
-            .set_instance_ids(Some(missing.clone()))
-            .send()
-            .await
-            .map_err(|e| AdapterError::from_sdk("EC2.DescribeInstances", &missing.join(","), e.into_service_error()))?;
-        let instances: Vec<&aws_sdk_ec2::types::Instance> =
-            out.reservations().iter().flat_map(|r| r.instances()).collect();
-        for id in missing {
-            let Some(instance) = instances.iter().find(|i| i.instance_id() == Some(id.as_str())) else {
+        for id in instance_ids {
+            let Some(instance) = described.iter().find(|i| i.instance_id() == Some(id.as_str())) else {
                 return Err(AdapterError::local(
                     "EC2.DescribeInstances",
-                    &id,
+                    id,
                     ErrorKind::NotFound,
                     "the instance is not in the DescribeInstances answer",
                 ));
             };
-            let state = instance
-                .state()
-                .and_then(|s| s.name())
-                .map_or("unknown", |n| n.as_str());
-            let has_ebs = instance.block_device_mappings().iter().any(|m| m.ebs().is_some());
-            let instance_store = instance.root_device_type().map(|t| t.as_str()) == Some("instance-store");
-            if matches!(state, "shutting-down" | "terminated") {
-                found
-                    .without_volumes
-                    .push((id, format!("the instance is already {state}")));
-            } else if instance_store && !has_ebs {
-                found
-                    .without_volumes
-                    .push((id, "instance-store root device and no EBS volume".into()));
-            } else {
-                return Err(AdapterError::local(
-                    "EC2.DescribeVolumes",
-                    &id,
-                    ErrorKind::NotReady,
-                    format!("instance {id} ({state}) shows no attached EBS volume yet"),
-                ));
+            let d = Described {
+                state: instance
+                    .state()
+                    .and_then(|s| s.name())
+                    .map_or("unknown", |n| n.as_str()),
+                mapped: instance
+                    .block_device_mappings()
+                    .iter()
+                    .filter_map(|m| m.ebs()?.volume_id())
+                    .collect(),
+                instance_store: instance.root_device_type().map(|t| t.as_str()) == Some("instance-store"),
+            };
+            let seen: Vec<&str> = found
+                .volumes
+                .iter()
+                .filter(|v| &v.instance_id == id)
+                .map(|v| v.volume.id.as_str())
+                .collect();
+            if let Some(reason) = complete(id, &d, &seen)? {
+                found.without_volumes.push((id.clone(), reason));
             }
         }
         Ok(found)
+    }
+}
+
+/// Whether the instance's volumes are all in: `Ok(None)` when they are, `Ok(Some(reason))` when it has none to
+/// protect, not ready otherwise.
+fn complete(id: &str, d: &Described<'_>, seen: &[&str]) -> Result<Option<String>, AdapterError> {
+    let not_ready = |why: String| Err(AdapterError::local("EC2.DescribeVolumes", id, ErrorKind::NotReady, why));
+    if matches!(d.state, "shutting-down" | "terminated") {
+        return Ok(seen.is_empty().then(|| format!("the instance is already {}", d.state)));
+    }
+    if let Some(missing) = d.mapped.iter().find(|v| !seen.contains(v)) {
+        return not_ready(format!(
+            "instance {id} ({}) maps volume {missing}, which DescribeVolumes does not list yet",
+            d.state
+        ));
+    }
+    match (seen.is_empty(), d.mapped.is_empty()) {
+        (true, true) if d.instance_store => Ok(Some("instance-store root device and no EBS volume".into())),
+        (true, _) => not_ready(format!("instance {id} ({}) shows no attached EBS volume yet", d.state)),
+        (false, _) => Ok(None),
     }
 }
