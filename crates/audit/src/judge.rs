@@ -25,9 +25,11 @@ pub(crate) struct Judged {
 /// Gives each entry protected through another (an Aurora instance through its cluster) that one's verdict, coverage
 /// and recovery-point ages; `unknown` when that one was not listed.
 pub(crate) fn by_parents(entries: &mut [AuditEntry]) {
+    let wanted: std::collections::BTreeSet<&str> =
+        entries.iter().filter_map(|e| e.protected_through.as_deref()).collect();
     let verdicts: BTreeMap<String, AuditEntry> = entries
         .iter()
-        .filter(|e| e.protected_through.is_none())
+        .filter(|e| e.protected_through.is_none() && wanted.contains(e.resource.as_str()))
         .map(|e| (e.resource.clone(), e.clone()))
         .collect();
     for e in entries.iter_mut() {
@@ -58,8 +60,14 @@ pub(crate) fn by_parents(entries: &mut [AuditEntry]) {
 /// Keeps the covering selections that can back the resource up (vault and role exist); `Some` when none can: the
 /// verdict and every selection's reason (`unknown` if any could not be told).
 pub(crate) fn targets(covering: &mut Vec<&Selection>, targets: &Targets, region: &str) -> Option<(Verdict, String)> {
-    let broken: Vec<(Verdict, String)> = covering.iter().filter_map(|s| targets.broken(s, region)).collect();
-    covering.retain(|s| targets.broken(s, region).is_none());
+    let mut broken: Vec<(Verdict, String)> = Vec::new();
+    covering.retain(|s| match targets.broken(s, region) {
+        Some(why) => {
+            broken.push(why);
+            false
+        }
+        None => true,
+    });
     if !covering.is_empty() || broken.is_empty() {
         return None;
     }

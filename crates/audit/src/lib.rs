@@ -130,6 +130,18 @@ impl Coverage for Sources {
     }
 }
 
+/// The selections of the organization's effective backup policy; `None` when there is none, `Err` (for the
+/// report) when it cannot be read or is not JSON.
+pub(crate) async fn policy_selections<C: Coverage>(c: &C) -> Result<Option<Vec<Selection>>, String> {
+    match c.effective_backup_policy().await {
+        Ok(None) => Ok(None),
+        Ok(Some(text)) => serde_json::from_str(&text)
+            .map(|doc| Some(selections_from_policy(&doc)))
+            .map_err(|e| format!("organization effective backup policy is not JSON: {e}")),
+        Err(e) => Err(format!("organization effective backup policy unreadable: {e}")),
+    }
+}
+
 /// Audits every resource in the regions of `opts`: inventory and tags through `aws`, coverage through `coverage`.
 pub async fn audit<C: Coverage>(
     aws: &Aws,
@@ -153,28 +165,17 @@ pub async fn audit<C: Coverage>(
     let mut unknown_regions: Vec<String> = Vec::new();
     // Per region, AWS Backup's opt-in per resource type; absent where it could not be read.
     let mut opt_ins: BTreeMap<String, BTreeMap<String, bool>> = BTreeMap::new();
-    match coverage.effective_backup_policy().await {
-        Ok(Some(content)) => match serde_json::from_str(&content) {
-            Ok(doc) => {
-                let found = selections_from_policy(&doc);
-                report.sources.push(format!(
-                    "organization effective backup policy: {} tag selections",
-                    found.len()
-                ));
-                selections.extend(found);
-            }
-            Err(e) => {
-                report
-                    .problems
-                    .push(format!("organization effective backup policy is not JSON: {e}"));
-                unknown_regions.extend(plan.regions.iter().cloned());
-            }
-        },
+    match policy_selections(coverage).await {
+        Ok(Some(found)) => {
+            report.sources.push(format!(
+                "organization effective backup policy: {} tag selections",
+                found.len()
+            ));
+            selections.extend(found);
+        }
         Ok(None) => report.sources.push("organization effective backup policy: none".into()),
         Err(e) => {
-            report
-                .problems
-                .push(format!("organization effective backup policy unreadable: {e}"));
+            report.problems.push(e);
             unknown_regions.extend(plan.regions.iter().cloned());
         }
     }

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use superwerker_backup_domain::coverage::{opt_in_change, selections_from_policy, Selection};
+use superwerker_backup_domain::coverage::{opt_in_change, Selection};
 
 use crate::{Coverage, Sources};
 
@@ -91,13 +91,7 @@ pub async fn opt_in<C: Coverage + OptInWriter>(
     types: &[String],
     dry_run: bool,
 ) -> OptInReport {
-    let policy = match c.effective_backup_policy().await {
-        Ok(None) => Ok(Vec::new()),
-        Ok(Some(text)) => serde_json::from_str(&text)
-            .map(|doc| selections_from_policy(&doc))
-            .map_err(|e| format!("organization effective backup policy is not JSON: {e}")),
-        Err(e) => Err(format!("organization effective backup policy unreadable: {e}")),
-    };
+    let policy = crate::policy_selections(c).await.map(Option::unwrap_or_default);
     let mut report = OptInReport {
         dry_run,
         regions: Vec::new(),
