@@ -123,8 +123,9 @@ $(BENCH_STAMP): $(BENCH_REQUIREMENTS)
 	touch $@
 
 bench: setup bench-setup package
+	cargo build -p superwerker-backup
 	$(EMULATOR) -- $(BENCH_VENV)/bin/python bench/bench.py --tagger dist/backup-tagger.zip \
-	  --backfill dist/backup-backfill.zip $(BENCH_ARGS)
+	  --backfill dist/backup-backfill.zip --cli "$(TARGET_DIR)/debug/superwerker-backup" $(BENCH_ARGS)
 
 # What the release profile buys (compiles every dependency a second time): writes bench/profile-effect.json.
 bench-profile: setup bench-setup

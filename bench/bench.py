@@ -547,6 +547,52 @@ def backfill(backfill_bin, total):
     }
 
 
+def audit_calls(cli, total):
+    """AWS Backup calls of `superwerker-backup audit` over `total` seeded resources (a third tagged daily), after
+    tonight's backup (the emulator's backup-run) put a recovery point in the vault for each: as built (recovery points
+    read per vault), and with ListBackupVaults refused by the proxy, which makes the audit read every covered
+    resource's points one by one (what it did before reading per vault). The floor: the vault listing's pages
+    (1,000 points each), ListBackupVaults, ListBackupPlans, DescribeRegionSettings, DescribeBackupVault."""
+    moto_reset()
+    plan, counts, _ = seed(total)
+    daily = sum(1 for _, _, value in plan if value == "daily")
+    org = client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    env = dict(os.environ, AWS_ENDPOINT_URL=MOTO)
+    subprocess.run([cli, "bootstrap"], env=env, check=True, capture_output=True)
+    client("iam").create_role(Path="/service-role/", RoleName="AWSBackupDefaultServiceRole",
+                              AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                                  {"Effect": "Allow", "Principal": {"Service": "backup.amazonaws.com"},
+                                   "Action": "sts:AssumeRole"}]}))
+    client("backup").create_backup_vault(BackupVaultName="superwerker-backup")
+    req = urllib.request.Request(f"{MOTO}/moto-api/superwerker/backup-run", method="POST", data=b"{}",
+                                 headers={"Content-Type": "application/json"})
+    backed_up = len(json.loads(urllib.request.urlopen(req).read())["backedUp"])
+    out = {"resources": total, "daily": daily, "recovery_points": backed_up}
+    for name, deny in (("per_vault", False), ("per_resource", True)):
+        if deny:
+            rule = [{"id": "bench-no-vaults", "service": "backup", "op": "ListBackupVaults", "fault": "deny"}]
+            urllib.request.urlopen(urllib.request.Request(f"{PROXY}/__faults__/rules", method="POST",
+                                                          data=json.dumps(rule).encode(),
+                                                          headers={"Content-Type": "application/json"})).read()
+        before = proxy_log()
+        t0 = time.perf_counter()
+        run = subprocess.run([cli, "audit", "--regions", REGION, "--output", "json"],
+                             env=dict(os.environ, AWS_ENDPOINT_URL=PROXY), capture_output=True)
+        wall = time.perf_counter() - t0
+        if deny:
+            urllib.request.urlopen(urllib.request.Request(f"{PROXY}/__faults__/rules?id=bench-no-vaults",
+                                                          method="DELETE")).read()
+        assert run.returncode in (0, 3), run.stderr.decode()[-3000:]
+        report = json.loads(run.stdout)
+        calls = {k: v for k, v in calls_between(before, proxy_log()).items() if k.startswith("backup.")}
+        out[name] = {"backup_calls": sum(calls.values()), "by_operation": calls, "seconds": round(wall, 2),
+                     "counts": report["counts"]}
+    out["floor_calls"] = math.ceil(backed_up / 1000) + 4
+    out["same_verdicts"] = out["per_vault"]["counts"] == out["per_resource"]["counts"]
+    return out
+
+
 def emulator_noop(n=300):
     """Per-request cost of the emulator (through the proxy) with the thinnest client: raw HTTP, STS
     GetCallerIdentity (moto does not check signatures)."""
@@ -619,6 +665,12 @@ def table(results):
         ("backfill: same end state / as the rules say", b["same_end_state"], "", f"ours {b['ours_end_state_as_rules_say']}, c7n {b['c7n_end_state_as_rules_say']}"),
         ("artifact: backup-tagger zip bytes", a.get("backup-tagger_zip_bytes", "-"), "", ""),
     ]
+    if "audit" in results:
+        au = results["audit"]
+        rows.append(("audit %d resources (%d points): Backup calls" % (au["resources"], au["recovery_points"]),
+                     au["per_vault"]["backup_calls"], "",
+                     f"floor {au['floor_calls']}; per resource (before): {au['per_resource']['backup_calls']}; "
+                     f"same verdicts {au['same_verdicts']}"))
     lines = [f"machine: {results['machine']}", "", f"{'measure':<48} {'ours':>12} {'c7n':>12}  note", "-" * 96]
     for name, ours, theirs, note in rows:
         lines.append(f"{name:<48} {str(ours):>12} {str(theirs):>12}  {note}")
@@ -635,11 +687,16 @@ def main():
     ap.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
     ap.add_argument("--cold-only", action="store_true", help="only the per-event cold measure (profile_effect.sh)")
     ap.add_argument("--backfill-only", action="store_true", help="only the backfill measure (for profiling)")
+    ap.add_argument("--cli", help="the superwerker-backup CLI binary, for the audit measure")
+    ap.add_argument("--audit-only", action="store_true", help="only the audit measure")
     args = ap.parse_args()
     if args.tagger.endswith(".zip"):
         args.tagger = lambda_binary(args.tagger)
     if args.backfill.endswith(".zip"):
         args.backfill = lambda_binary(args.backfill)
+    if args.audit_only:
+        print(json.dumps(audit_calls(args.cli, args.resources), indent=2))
+        return
     if args.backfill_only:
         b = backfill(args.backfill, args.resources)
         print(json.dumps(b, indent=2))
@@ -666,6 +723,10 @@ def main():
     per_call = emulator_noop()
     results["backfill"]["emulator_noop_ms_per_call"] = round(per_call * 1000, 2)
     results["backfill"]["emulator_noop_s"] = round(per_call * results["backfill"]["ours_calls"], 2)
+    if args.cli:
+        print(f"audit of {args.resources} resources ...", flush=True)
+        results["audit"] = audit_calls(args.cli, args.resources)
+        print("  ", json.dumps(results["audit"]), flush=True)
     results["artifact"] = artifact()
     results["bench_seconds"] = round(time.perf_counter() - started, 1)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")

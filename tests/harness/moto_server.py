@@ -11,7 +11,8 @@ over every tag of the region, so describing N volumes costs O(N x all tags): 4,0
 tools, the subject of the benchmarks. This launcher looks the resource's tags up by id instead; the answer is the same
 list of the same dicts in the same order (`tests/harness/test_moto_server.py` compares both). Nothing else is changed.
 The CloudFormation resource types and StackSets calls moto lacks are taught in teach_cloudformation.py, the AWS
-Backup calls in teach_backup.py, S3's TLS-only bucket policies in teach_s3.py (imported here, so the server has
+Backup calls in teach_backup.py and teach_backup_points.py (tonight's backup, on demand, in teach_backup_run.py),
+Organizations' effective policy in teach_organizations.py, S3's TLS-only bucket policies in teach_s3.py (imported here, so the server has
 them).
 Usage: python moto_server.py -H 127.0.0.1 -p PORT
 """
@@ -23,7 +24,10 @@ from moto.organizations import models
 from moto.server import main
 
 import teach_backup  # noqa: F401  (backup selections, UpdateBackupPlan)
+import teach_backup_points  # noqa: F401  (region settings, recovery points, protected resources)
+import teach_backup_run  # noqa: F401  (tonight's backup: POST /moto-api/superwerker/backup-run)
 import teach_cloudformation  # noqa: F401  (registers the taught types and calls)
+import teach_organizations  # noqa: F401  (DescribeEffectivePolicy)
 import teach_s3  # noqa: F401  (TLS-only bucket policies, as AWS evaluates them for SDK requests)
 
 BACKUP_POLICY_ARN_FORMAT = "arn:{0}:organizations::{1}:policy/{2}/backup_policy/{3}"

@@ -27,6 +27,11 @@ def _selections(backend):
     return backend.taught_selections
 
 
+def selections_of(backend, plan_id):
+    """The plan's selections, as CreateBackupSelection stored them."""
+    return list(_selections(backend).get(plan_id, []))
+
+
 def _plan(backend, plan_id):
     plan = backend.plans.get(plan_id)
     if plan is None or plan.deletion_date is not None:

@@ -3,6 +3,7 @@
 //! real Lambda binaries through `cargo lambda invoke`.
 
 mod account_setup;
+pub mod audit_scene;
 pub mod burst;
 mod emulator;
 mod events;

@@ -1,13 +1,15 @@
-//! Audit: inventory and tags come from the local emulator (moto). moto does not implement `ListBackupSelections`,
-//! `GetBackupSelection`, `ListRecoveryPointsByResource` nor Organizations `DescribeEffectivePolicy`, so the coverage
-//! side (the AWS Backup and Organizations clients the audit reads coverage through) is answered by aws-smithy-mocks.
+//! Audit: inventory and tags come from the local emulator (moto); the coverage side (the AWS Backup and Organizations
+//! clients the audit reads coverage through) is answered by aws-smithy-mocks, built from the API references' shapes,
+//! for the states the emulator cannot produce (unreadable sources, `AVAILABLE` and `EXPIRED` points, undocumented
+//! selections). The same verdicts end to end against the emulator alone: `audit_verdicts_emulator.rs`.
 
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_backup::operation::get_backup_selection::GetBackupSelectionOutput;
 use aws_sdk_backup::operation::list_backup_selections::ListBackupSelectionsOutput;
-use aws_sdk_backup::operation::list_recovery_points_by_resource::ListRecoveryPointsByResourceOutput;
-use aws_sdk_backup::types::{BackupSelectionsListMember, RecoveryPointByResource};
+use aws_sdk_backup::operation::list_backup_vaults::ListBackupVaultsOutput;
+use aws_sdk_backup::operation::list_recovery_points_by_backup_vault::ListRecoveryPointsByBackupVaultOutput;
+use aws_sdk_backup::types::{BackupSelectionsListMember, BackupVaultListMember, RecoveryPointByBackupVault};
 use aws_sdk_organizations::operation::describe_effective_policy::DescribeEffectivePolicyOutput;
 use aws_sdk_organizations::types::EffectivePolicy;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
@@ -82,29 +84,32 @@ fn now() -> SystemTime {
 
 /// Recovery points as AWS lists them (with their status): `fresh` a COMPLETED one 2 h old; `db` an AVAILABLE one 2 h
 /// old and a PARTIAL one 1 h old (not a usable backup: the 2 h one counts); `stale` a COMPLETED one 50 h old and an
-/// EXPIRED one 3 h old; none for the rest.
+/// EXPIRED one 3 h old; none for the rest. Answered by the vault listing the audit reads
+/// (`ListRecoveryPointsByBackupVault`, each point with its `ResourceArn`); `run_audit` lists one vault.
 fn recovery_points(s: &Scene) -> Rule {
     use aws_sdk_backup::types::RecoveryPointStatus as Status;
-    let (fresh, db, stale) = (s.fresh.clone(), s.db.clone(), s.stale.clone());
-    mock!(aws_sdk_backup::Client::list_recovery_points_by_resource).then_compute_output(move |req| {
-        let arn = req.resource_arn().unwrap_or_default();
-        let points: Vec<(u64, Status)> = if arn == fresh {
-            vec![(2, Status::Completed)]
-        } else if arn == db {
-            vec![(1, Status::Partial), (2, Status::Available)]
-        } else if arn == stale {
-            vec![(3, Status::Expired), (50, Status::Completed)]
-        } else {
-            vec![]
-        };
-        let mut out = ListRecoveryPointsByResourceOutput::builder();
-        for (h, status) in points {
+    points_in_vault(vec![
+        (s.fresh.clone(), 2, Status::Completed),
+        (s.db.clone(), 1, Status::Partial),
+        (s.db.clone(), 2, Status::Available),
+        (s.stale.clone(), 3, Status::Expired),
+        (s.stale.clone(), 50, Status::Completed),
+    ])
+}
+
+/// `ListRecoveryPointsByBackupVault` answering these (resource, hours old, status) points.
+fn points_in_vault(points: Vec<(String, u64, aws_sdk_backup::types::RecoveryPointStatus)>) -> Rule {
+    mock!(aws_sdk_backup::Client::list_recovery_points_by_backup_vault).then_compute_output(move |_| {
+        let mut out = ListRecoveryPointsByBackupVaultOutput::builder();
+        for (i, (arn, h, status)) in points.iter().enumerate() {
             let created = now() - Duration::from_secs(h * 3600 + 60);
             out = out.recovery_points(
-                RecoveryPointByResource::builder()
+                RecoveryPointByBackupVault::builder()
+                    .resource_arn(arn)
                     .creation_date(DateTime::from(created))
-                    .recovery_point_arn(format!("rp-{h}"))
-                    .status(status)
+                    .recovery_point_arn(format!("rp-{i}"))
+                    .backup_vault_name(policy::VAULT_NAME)
+                    .status(status.clone())
                     .build(),
             );
         }
@@ -175,10 +180,20 @@ async fn run_audit_with(s: &Scene, aws: Aws, backup_rules: &[&Rule], org_rules: 
             .backup_vault_name(policy::VAULT_NAME)
             .build()
     });
+    let one_vault = mock!(aws_sdk_backup::Client::list_backup_vaults).then_output(|| {
+        ListBackupVaultsOutput::builder()
+            .backup_vault_list(
+                BackupVaultListMember::builder()
+                    .backup_vault_name(policy::VAULT_NAME)
+                    .build(),
+            )
+            .build()
+    });
+    let no_points = points_in_vault(vec![]);
     let backup_rules: Vec<&Rule> = backup_rules
         .iter()
         .copied()
-        .chain([&all_opted_in, &vaults_exist])
+        .chain([&all_opted_in, &vaults_exist, &one_vault, &no_points])
         .collect();
     let coverage = Sources {
         roles: aws.roles(),
@@ -324,8 +339,8 @@ async fn account_plan_coverage_and_recovery_point_age_decide_the_verdicts() {
     assert_eq!(list.num_calls(), 1);
     assert_eq!(
         points.num_calls(),
-        3,
-        "recovery points are read only for covered resources"
+        1,
+        "recovery points are read per vault (one page here), not per covered resource"
     );
 }
 
@@ -582,7 +597,7 @@ async fn a_region_whose_trails_log_no_management_writes_is_a_finding() {
 /// coverage, naming the cluster — not `untagged`, not `no-recent-recovery-point` forever.
 #[tokio::test]
 async fn an_aurora_instance_is_judged_by_its_cluster() {
-    use aws_sdk_backup::types::{RecoveryPointByResource, RecoveryPointStatus};
+    use aws_sdk_backup::types::RecoveryPointStatus;
     let _turn = TURN.lock().await;
     let s = scene().await;
     let (cluster_id, cluster) = s.em.create_db_cluster(&[(KEY, "daily")]).await.unwrap();
@@ -607,20 +622,7 @@ async fn an_aurora_instance_is_judged_by_its_cluster() {
         swept.to_table()
     );
 
-    let cluster_arn = cluster.clone();
-    let cluster_points = mock!(aws_sdk_backup::Client::list_recovery_points_by_resource)
-        .match_requests(move |r| r.resource_arn() == Some(cluster_arn.as_str()))
-        .then_output(|| {
-            ListRecoveryPointsByResourceOutput::builder()
-                .recovery_points(
-                    RecoveryPointByResource::builder()
-                        .creation_date(DateTime::from(now() - Duration::from_secs(2 * 3600)))
-                        .recovery_point_arn("rp-cluster")
-                        .status(RecoveryPointStatus::Completed)
-                        .build(),
-                )
-                .build()
-        });
+    let cluster_points = points_in_vault(vec![(cluster.clone(), 2, RecoveryPointStatus::Completed)]);
     let (ours, effective) = our_plan(&s);
     let mut rules: Vec<&Rule> = vec![&cluster_points];
     rules.extend(ours.iter());

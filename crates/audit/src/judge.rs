@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use superwerker_backup_domain::coverage::{allowed_age_minutes, verdict, Selection, Verdict};
 use superwerker_backup_domain::ResourceKind;
 
+use crate::points::RecentPoints;
 use crate::report::AuditEntry;
 use crate::targets::Targets;
 use crate::Coverage;
@@ -135,13 +136,14 @@ pub(crate) fn opt_in(
 /// The verdict from the resource's recovery points and the covering plans' rules (`now` in seconds).
 pub(crate) async fn recovery<C: Coverage>(
     coverage: &C,
+    recent: &RecentPoints,
     region: &str,
     arn: &str,
     covering: &[&Selection],
     tag_value: Option<&str>,
     now: i64,
 ) -> Judged {
-    let points = match coverage.recovery_points(region, arn).await {
+    let points = match recent.of(coverage, region, arn).await {
         Ok(points) => points,
         Err(e) => {
             return Judged {
@@ -156,7 +158,17 @@ pub(crate) async fn recovery<C: Coverage>(
     let age = points.newest_usable.map(|t| ((now - t).max(0) / 60) as u64);
     let allowed = allowed_age_minutes(covering.iter().flat_map(|s| s.timing.iter()), points.in_progress());
     let (verdict, reason) = match allowed {
-        Some(allowed) => (verdict(tag_value, true, age, allowed), None),
+        Some(allowed) => match verdict(tag_value, true, age, allowed) {
+            Verdict::NoRecentRecoveryPoint => (
+                Verdict::NoRecentRecoveryPoint,
+                Some(format!(
+                    "no COMPLETED or AVAILABLE recovery point in the last {:.1} h (a PARTIAL, EXPIRED or failed backup \
+                     is none): look at its backup jobs in the AWS Backup console",
+                    allowed as f64 / 60.0
+                )),
+            ),
+            v => (v, None),
+        },
         None => {
             let schedules: Vec<&str> = covering
                 .iter()

@@ -5,6 +5,7 @@
 
 mod judge;
 pub mod opt_in;
+mod points;
 pub mod report;
 mod targets;
 mod trail;
@@ -54,6 +55,13 @@ pub trait Coverage: Send + Sync {
     fn role_exists(&self, arn: &str) -> impl std::future::Future<Output = Result<bool, String>> + Send;
     /// The CloudTrail trails that apply to `region`.
     fn trails(&self, region: &str) -> impl std::future::Future<Output = Result<Vec<TrailState>, String>> + Send;
+    /// Per resource ARN, the newest usable and newest in-progress recovery points created since `since` (epoch
+    /// seconds) in every vault of `region`.
+    fn recent_recovery_points(
+        &self,
+        region: &str,
+        since: i64,
+    ) -> impl std::future::Future<Output = Result<BTreeMap<String, RecoveryPoints>, String>> + Send;
     /// The resource's newest usable and newest in-progress recovery points.
     fn recovery_points(
         &self,
@@ -120,6 +128,17 @@ impl Coverage for Sources {
             .get(region)
             .ok_or_else(|| format!("no CloudTrail adapter for {region}"))?;
         trails.states().await.map_err(|e| e.to_string())
+    }
+
+    async fn recent_recovery_points(
+        &self,
+        region: &str,
+        since: i64,
+    ) -> Result<BTreeMap<String, RecoveryPoints>, String> {
+        self.backup(region)?
+            .recent_recovery_points(since)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     async fn recovery_points(&self, region: &str, arn: &str) -> Result<RecoveryPoints, String> {
@@ -221,6 +240,7 @@ pub async fn audit<C: Coverage>(
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
+    let recent = points::RecentPoints::read(coverage, &selections, &plan.regions, now, &mut report).await;
     for p in &plan.entries {
         let arn = p.resource.arn.to_string();
         let region = p.resource.region().to_owned();
@@ -274,7 +294,8 @@ pub async fn audit<C: Coverage>(
                     v
                 }
                 None => {
-                    let judged = judge::recovery(coverage, &region, &arn, &covering, tag_value.as_deref(), now).await;
+                    let judged =
+                        judge::recovery(coverage, &recent, &region, &arn, &covering, tag_value.as_deref(), now).await;
                     (age, allowed) = (judged.age, judged.allowed);
                     reason = judged.reason;
                     if let Some(problem) = judged.problem {

@@ -4,7 +4,7 @@ use aws_sdk_backup::types::{
     BackupPlanInput, BackupRuleInput, BackupSelection, Condition, ConditionParameter, ConditionType, Lifecycle,
 };
 use aws_sdk_backup::Client;
-use superwerker_backup_domain::coverage::{is_usable_recovery_point, RecoveryPoints, RuleTiming, Selection, Test};
+use superwerker_backup_domain::coverage::{RuleTiming, Selection, Test};
 use superwerker_backup_domain::policy::{BackupPlanSpec, PlanRule};
 
 use crate::error::{exists, sdk, AdapterError, ErrorKind};
@@ -30,8 +30,8 @@ pub(crate) const BOOTSTRAP_ACTIONS: &[&str] = &[
 
 #[derive(Clone, Debug)]
 pub struct Backup {
-    client: Client,
-    region: String,
+    pub(crate) client: Client,
+    pub(crate) region: String,
 }
 
 fn invalid_input(operation: &'static str, what: &str, e: impl std::fmt::Display) -> AdapterError {
@@ -346,34 +346,5 @@ impl Backup {
             .await
             .map_err(|e| AdapterError::from_sdk("Backup.UpdateRegionSettings", &self.region, e.into_service_error()))?;
         Ok(())
-    }
-
-    /// The resource's newest usable (`COMPLETED`, `AVAILABLE`) and newest `CREATING` recovery points.
-    pub async fn recovery_points(&self, resource_arn: &str) -> Result<RecoveryPoints, AdapterError> {
-        let mut points = RecoveryPoints::default();
-        let mut pages = self
-            .client
-            .list_recovery_points_by_resource()
-            .resource_arn(resource_arn)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(sdk("Backup.ListRecoveryPointsByResource", resource_arn))?;
-            for rp in page.recovery_points() {
-                let (Some(status), Some(created)) = (rp.status(), rp.creation_date()) else {
-                    continue;
-                };
-                // Which statuses count is the domain's rule (AWS's statuses cited there).
-                let slot = if is_usable_recovery_point(status.as_str()) {
-                    &mut points.newest_usable
-                } else if status.as_str() == "CREATING" {
-                    &mut points.newest_creating
-                } else {
-                    continue;
-                };
-                *slot = Some(slot.map_or(created.secs(), |n| n.max(created.secs())));
-            }
-        }
-        Ok(points)
     }
 }

@@ -11,6 +11,7 @@ pub mod inventory;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
 pub mod organizations;
+mod recovery_points;
 pub mod roles;
 pub mod services;
 mod store;

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use serde_json::Value;
-use superwerker_backup_e2e::{invoke_lambda, Emulator};
+use superwerker_backup_e2e::{audit_scene, invoke_lambda, Emulator};
 
 const KEY: &str = "superwerker:backup";
 
@@ -165,23 +165,59 @@ async fn main() -> Result<()> {
         }
     }
 
-    println!("\n4. Audit: tag value, coverage by a backup selection, newest recovery point, for every resource.");
-    println!("   $ superwerker-backup audit");
-    // The emulator has no DescribeEffectivePolicy / ListRecoveryPointsByResource (audit's coverage sources; tested
-    // with aws-smithy-mocks), so one attempt per call is enough to show it: coverage stays `unknown` here.
-    let out = std::process::Command::new(&cli)
-        .arg("audit")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .output()?;
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        println!("   {}", line.chars().take(220).collect::<String>());
-    }
     println!(
-        "   exit code {} (3 = unprotected resources). Against the emulator coverage cannot be read — moto lacks the\n   \
-         Organizations effective policy and AWS Backup selection/recovery-point APIs — so audit says `unknown` rather\n   \
-         than guess; against AWS it reads them (see tests/tests/audit_emulator.rs).",
-        out.status.code().unwrap_or(-1)
+        "\n4. Tonight's backup and the audit. The per-account stack's vault and service role exist in {} only; the\n   \
+         bootstrap's policy covers {} too; AWS Backup is not opted in to EFS in {}; a few more resources appear. The\n   \
+         emulator runs AWS Backup's nightly jobs on demand (POST /moto-api/superwerker/backup-run); one table's\n   \
+         backup ends PARTIAL.",
+        em.region,
+        audit_scene::away_from(&em.region),
+        em.region
     );
+    let scene = audit_scene::build(&em, &cli).await?;
+    for run in &scene.backup_runs {
+        let backed_up = run["backedUp"].as_array().map_or(0, Vec::len);
+        println!("   backup run: {backed_up} recovery points");
+        for skip in run["skipped"].as_array().into_iter().flatten() {
+            println!(
+                "     no backup of {}: {}",
+                skip["resource"].as_str().unwrap_or("?"),
+                skip["reason"].as_str().unwrap_or("?")
+            );
+        }
+    }
+    let regions = format!("{},{}", scene.home, scene.away);
+    let mut audited = 0;
+    for (title, args) in [
+        (
+            "every verdict with its reason and fix",
+            vec!["audit", "--regions", &regions],
+        ),
+        (
+            "the fix for `not-opted-in`: a dry run first",
+            vec!["opt-in", "--regions", &scene.home],
+        ),
+        ("then applied", vec!["opt-in", "--regions", &scene.home, "--apply"]),
+    ] {
+        println!("\n   $ superwerker-backup {}        # {title}", args.join(" "));
+        let out = std::process::Command::new(&cli).args(&args).output()?;
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            println!("   {line}");
+        }
+        let code = out.status.code().unwrap_or(-1);
+        println!(
+            "   exit code {code}{}",
+            if args[0] == "audit" {
+                " (3 = something is not protected)"
+            } else {
+                ""
+            }
+        );
+        if args[0] == "audit" && code == 3 {
+            audited += 1;
+        }
+    }
+    let ok = ok && audited == 1;
     if !ok {
         anyhow::bail!("the demo did not end as expected");
     }

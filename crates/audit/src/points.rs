@@ -1,0 +1,55 @@
+//! Recovery points for the audit, read per vault: every point of every vault of a region created since the oldest
+//! point any covering rule could still accept (`ListRecoveryPointsByBackupVault` with `ByCreatedAfter`, see the
+//! adapter), so an audit costs pages of points, not a call per resource. A point older than that cannot make a
+//! resource protected, so its age is not needed for the verdict. A region whose vaults cannot be listed falls back to
+//! one `ListRecoveryPointsByResource` per covered resource there, and says so.
+
+use std::collections::BTreeMap;
+
+use superwerker_backup_domain::coverage::{allowed_age_minutes, RecoveryPoints, Selection};
+
+use crate::report::AuditReport;
+use crate::Coverage;
+
+pub(crate) struct RecentPoints {
+    by_region: BTreeMap<String, Result<BTreeMap<String, RecoveryPoints>, String>>,
+}
+
+impl RecentPoints {
+    /// Reads each region's recent points once, when any selection could cover something there.
+    pub async fn read<C: Coverage>(
+        c: &C,
+        selections: &[Selection],
+        regions: &[String],
+        now: i64,
+        report: &mut AuditReport,
+    ) -> RecentPoints {
+        let mut by_region = BTreeMap::new();
+        // The longest age any rule allows, a backup in progress included: nothing older can decide a verdict.
+        let Some(window) = allowed_age_minutes(selections.iter().flat_map(|s| s.timing.iter()), true) else {
+            return RecentPoints { by_region };
+        };
+        let since = now - (window as i64) * 60;
+        for region in regions {
+            let found = c.recent_recovery_points(region, since).await;
+            report.sources.push(match &found {
+                Ok(points) => format!(
+                    "recovery points in {region} of the last {} h (every vault): {} resources",
+                    window.div_ceil(60),
+                    points.len()
+                ),
+                Err(e) => format!("recovery points in {region}: vaults unreadable ({e}), read per resource instead"),
+            });
+            by_region.insert(region.clone(), found);
+        }
+        RecentPoints { by_region }
+    }
+
+    /// The resource's points: from its region's vault listing, or, where that failed, from its own listing.
+    pub async fn of<C: Coverage>(&self, c: &C, region: &str, arn: &str) -> Result<RecoveryPoints, String> {
+        match self.by_region.get(region) {
+            Some(Ok(points)) => Ok(points.get(arn).cloned().unwrap_or_default()),
+            _ => c.recovery_points(region, arn).await,
+        }
+    }
+}
