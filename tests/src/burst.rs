@@ -12,6 +12,8 @@ use serde_json::{json, Value};
 use crate::{invoke_lambda, Emulator, FaultProxy};
 
 const KEY: &str = "superwerker:backup";
+/// The value set by hand while the resource's event is in flight.
+const IN_FLIGHT_VALUE: &str = "weekly";
 
 /// What a burst did and found.
 #[derive(Debug)]
@@ -27,6 +29,8 @@ pub struct BurstReport {
     /// Resources whose final value is not what the rules say (never overwritten, untagged → daily): must be empty.
     pub wrong: Vec<String>,
     pub faults_injected: usize,
+    /// Values set by hand while deliveries were still queued.
+    pub changed_in_flight: usize,
     pub took: Duration,
 }
 
@@ -37,8 +41,10 @@ impl BurstReport {
             self.events, self.duplicates, self.resources, self.invocations, self.redelivered
         );
         println!(
-            "faults injected by the proxy: {}; lost: {}; wrong final value: {}; took {:.1} s ({:.1} events/s)",
+            "faults injected by the proxy: {}; values changed by hand in flight: {}; lost: {}; wrong final value: {}; \
+             took {:.1} s ({:.1} events/s)",
             self.faults_injected,
+            self.changed_in_flight,
             self.lost.len(),
             self.wrong.len(),
             self.took.as_secs_f64(),
@@ -73,14 +79,17 @@ pub async fn burst(events: usize, workers: usize) -> Result<BurstReport> {
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..events {
         let (em, sem) = (em.clone(), sem.clone());
-        // 10% opted out in the request, 5% set `none` by hand after creation, 3% `weekly` by hand.
-        let roll = i % 100;
+        // 10% opted out in the request, 5% set `none` by hand after creation, 3% `weekly` by hand, 2% `weekly` by
+        // hand while the events are being delivered. `i * 37 % 100` visits every roll once per 100 events, spread
+        // out, so a short burst has each case too.
+        let roll = i * 37 % 100;
         let request_none = roll < 10;
         let later = match roll {
             90..=94 => Some("none"),
             95..=97 => Some("weekly"),
             _ => None,
         };
+        let in_flight = roll >= 98;
         let kind = i % 20;
         tasks.spawn(async move {
             let _permit = sem.acquire_owned().await?;
@@ -117,13 +126,22 @@ pub async fn burst(events: usize, workers: usize) -> Result<BurstReport> {
                     em.tag_after_creation(arn, KEY, value).await?;
                 }
             }
-            let want = if request_none { "none" } else { later.unwrap_or("daily") };
-            anyhow::Ok((arns, want, event))
+            let want = match (request_none, later, in_flight) {
+                (true, _, _) => "none",
+                (_, Some(value), _) => value,
+                (_, _, true) => IN_FLIGHT_VALUE,
+                _ => "daily",
+            };
+            anyhow::Ok((arns, want, event, in_flight))
         });
     }
+    let mut change_in_flight: Vec<String> = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        let (arns, want, event) = joined??;
+        let (arns, want, event, in_flight) = joined??;
         for arn in arns {
+            if in_flight {
+                change_in_flight.push(arn.clone());
+            }
             expected.insert(arn, want);
         }
         deliveries.push(event);
@@ -140,7 +158,10 @@ pub async fn burst(events: usize, workers: usize) -> Result<BurstReport> {
 
     // Faults on for the whole burst: every 7th request throttled (in each service's shape), every 11th answered
     // 503, every 13th tag read answered "not found" (eventual consistency).
+    // The guard stands in for IAM's never-overwrite condition on every tagging write, as deployed: a value set by
+    // hand while the event is in flight must win whichever comes first.
     let mut rules = vec![
+        json!({"id": "burst", "fault": "guard"}),
         json!({"id": "burst", "fault": "throttle", "every": 7}),
         json!({"id": "burst", "fault": "http503", "every": 11}),
     ];
@@ -186,6 +207,18 @@ pub async fn burst(events: usize, workers: usize) -> Result<BurstReport> {
             }
         }));
     }
+    // While the deliveries run: someone sets `weekly` by hand on a few resources whose events are still queued or
+    // being handled. Counted only while the queue is not empty.
+    let mut changed_in_flight = 0;
+    for arn in &change_in_flight {
+        while queue.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.len() == deliveries.len() {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        em.tag_after_creation(arn, KEY, IN_FLIGHT_VALUE).await?;
+        if !queue.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.is_empty() {
+            changed_in_flight += 1;
+        }
+    }
     for t in threads {
         match t.join() {
             Ok(r) => r?,
@@ -217,6 +250,7 @@ pub async fn burst(events: usize, workers: usize) -> Result<BurstReport> {
         lost,
         wrong,
         faults_injected,
+        changed_in_flight,
         took,
     })
 }

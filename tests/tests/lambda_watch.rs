@@ -77,6 +77,10 @@ async fn a_small_burst_with_faults_loses_nothing_and_overwrites_nothing() {
     let report = superwerker_backup_e2e::burst::burst(60, 4).await.unwrap();
     report.print();
     assert!(report.faults_injected > 0, "the faults were on");
+    assert!(
+        report.changed_in_flight > 0,
+        "values were changed by hand while events were delivered"
+    );
     assert_eq!(report.lost, Vec::<String>::new());
     assert_eq!(report.wrong, Vec::<String>::new());
     assert_eq!(report.invocations, 66 + report.redelivered);
