@@ -24,6 +24,10 @@ pub struct AuditScene {
     pub not_opted_in: String,
     pub partial_only: String,
     pub no_vault: String,
+    /// Covered only by an account plan whose selection names a role that does not exist.
+    pub no_role: String,
+    /// Tagged `Superwerker:Backup` (another key to AWS Backup's tag selection).
+    pub key_case: String,
     /// The emulator's answers to tonight's backup: what it backed up and what it skipped, with why.
     pub backup_runs: Vec<Value>,
 }
@@ -50,6 +54,38 @@ impl Emulator {
             .send()
             .await
             .context("Backup UpdateRegionSettings")?;
+        Ok(())
+    }
+
+    /// Creates an account backup plan `name` (daily, into the scene's vault) selecting the tag `tag` with `role`.
+    pub async fn create_account_plan(&self, name: &str, tag: (&str, &str), role: &str) -> Result<()> {
+        use aws_sdk_backup::types::{BackupPlanInput, BackupRuleInput, BackupSelection, Condition, ConditionType};
+        let backup = self.clients().backup;
+        let rule = BackupRuleInput::builder()
+            .rule_name("daily")
+            .target_backup_vault_name(VAULT_NAME)
+            .schedule_expression("cron(0 5 ? * * *)")
+            .build()?;
+        let plan = BackupPlanInput::builder().backup_plan_name(name).rules(rule).build()?;
+        let id = backup.create_backup_plan().backup_plan(plan).send().await?;
+        let selection = BackupSelection::builder()
+            .selection_name(name)
+            .iam_role_arn(role)
+            .list_of_tags(
+                Condition::builder()
+                    .condition_type(ConditionType::Stringequals)
+                    .condition_key(tag.0)
+                    .condition_value(tag.1)
+                    .build()?,
+            )
+            .build()?;
+        backup
+            .create_backup_selection()
+            .backup_plan_id(id.backup_plan_id().unwrap_or_default())
+            .backup_selection(selection)
+            .send()
+            .await
+            .context("Backup CreateBackupSelection")?;
         Ok(())
     }
 
@@ -110,6 +146,14 @@ pub async fn build(em: &Emulator, cli_path: &Path) -> Result<AuditScene> {
     let (_, not_opted_in) = em.create_file_system(&[(KEY, "daily")]).await?;
     let (_, partial_only) = em.create_table(&[(KEY, "daily")]).await?;
     let no_vault = there.volume_arn(&there.create_volume(&[(KEY, "daily")]).await?);
+    let no_role = em.volume_arn(&em.create_volume(&[(KEY, "weekly"), ("team", "payments")]).await?);
+    let key_case = em.volume_arn(&em.create_volume(&[("Superwerker:Backup", "daily")]).await?);
+    em.create_account_plan(
+        "payments",
+        ("team", "payments"),
+        &format!("arn:aws:iam::{}:role/gone", em.account),
+    )
+    .await?;
 
     let partial = em
         .run_backups(json!({"resources": [partial_only], "status": "PARTIAL", "hours_ago": 1}))
@@ -127,6 +171,8 @@ pub async fn build(em: &Emulator, cli_path: &Path) -> Result<AuditScene> {
         not_opted_in,
         partial_only,
         no_vault,
+        no_role,
+        key_case,
         backup_runs: vec![partial, nightly],
     })
 }

@@ -82,6 +82,8 @@ async fn every_reason_a_resource_is_not_backed_up_is_named_with_its_fix_and_the_
         skipped.contains(&(s.no_vault.as_str(), "vault superwerker-backup does not exist")),
         "{skipped:?}"
     );
+    let gone = format!("role arn:aws:iam::{}:role/gone does not exist", em.account);
+    assert!(skipped.contains(&(s.no_role.as_str(), gone.as_str())), "{skipped:?}");
 
     let (code, verdicts, report) = audit_json(&s);
     let verdict = |arn: &str| {
@@ -108,6 +110,15 @@ async fn every_reason_a_resource_is_not_backed_up_is_named_with_its_fix_and_the_
         why.contains(&s.away) && why.contains("deploy the per-account stack"),
         "{why}"
     );
+    let (v, why) = verdict(&s.no_role);
+    assert_eq!(v, "no-service-role");
+    assert!(
+        why.contains("role/gone") && why.contains("CreateBackupServiceRole=true"),
+        "{why}"
+    );
+    let (v, why) = verdict(&s.key_case);
+    assert_eq!(v, "key-case-conflict");
+    assert!(why.contains("Superwerker:Backup"), "{why}");
     assert_eq!(code, 3, "unprotected resources fail the gate: {report}");
     assert!(report["problems"].as_array().unwrap().is_empty(), "{report}");
 

@@ -167,8 +167,8 @@ async fn main() -> Result<()> {
 
     println!(
         "\n4. Tonight's backup and the audit. The per-account stack's vault and service role exist in {} only; the\n   \
-         bootstrap's policy covers {} too; AWS Backup is not opted in to EFS in {}; a few more resources appear. The\n   \
-         emulator runs AWS Backup's nightly jobs on demand (POST /moto-api/superwerker/backup-run); one table's\n   \
+         bootstrap's policy covers {} too; AWS Backup is not opted in to EFS in {}; an account plan for team=payments\n   \
+         names a role that does not exist; one volume carries Superwerker:Backup. The emulator runs AWS Backup's nightly jobs on demand (POST /moto-api/superwerker/backup-run); one table's\n   \
          backup ends PARTIAL.",
         em.region,
         audit_scene::away_from(&em.region),
