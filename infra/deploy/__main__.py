@@ -25,6 +25,8 @@ def options(args):
         "CreateBackupVault": args.create_backup_vault,
         "CreateBackupServiceRole": args.create_backup_service_role,
         "TaggerReservedConcurrency": args.tagger_reserved_concurrency,
+        "AlertEmail": args.alert_email,
+        "AlertTopicArn": args.alert_topic_arn,
     }
 
 
@@ -51,6 +53,8 @@ def parser():
         c.add_argument("--create-backup-vault", choices=["true", "false"])
         c.add_argument("--create-backup-service-role", choices=["true", "false"])
         c.add_argument("--tagger-reserved-concurrency")
+        c.add_argument("--alert-email", help="subscribed to the stack's alert topic (README, Alerts)")
+        c.add_argument("--alert-topic-arn", help="an existing SNS topic for the alerts instead of the stack's own")
         if name == "deploy-organization":
             c.add_argument("--ou-ids", required=True, help="ou-xxxx-yyyyyyyy,... (or the root r-xxxx)")
             c.add_argument("--stack-set-name", default="superwerker-backup")

@@ -27,6 +27,7 @@ import teach_backup  # noqa: F401  (backup selections, UpdateBackupPlan)
 import teach_backup_points  # noqa: F401  (region settings, recovery points, protected resources)
 import teach_backup_run  # noqa: F401  (tonight's backup: POST /moto-api/superwerker/backup-run)
 import teach_cloudformation  # noqa: F401  (registers the taught types and calls)
+import teach_cloudformation_alerts  # noqa: F401  (SNS topic policy and subscription, CloudWatch alarms)
 import teach_organizations  # noqa: F401  (DescribeEffectivePolicy)
 import teach_s3  # noqa: F401  (TLS-only bucket policies, as AWS evaluates them for SDK requests)
 

@@ -215,12 +215,22 @@ class OrganizationRolloutTest(unittest.TestCase):
                     "QueueArn"
                 ]
                 rules = {r["Name"]: r for r in events.list_rules(NamePrefix="superwerker-backup-")["Rules"]}
-                self.assertEqual(set(rules), {f"superwerker-backup-{n}" for n in TAGGER_RULES | {"sweep"}})
+                alerts = {"jobs", "copy-jobs"}
+                self.assertEqual(set(rules), {f"superwerker-backup-{n}" for n in TAGGER_RULES | {"sweep"} | alerts})
+                topic = f"arn:aws:sns:{region}:{account}:superwerker-backup-alerts"
                 for name, rule in rules.items():
                     (target,) = events.list_targets_by_rule(Rule=name)["Targets"]
-                    function = "backfill" if name.endswith("-sweep") else "tagger"
-                    self.assertTrue(target["Arn"].endswith(f":function:superwerker-backup-{function}"), target)
+                    if name.removeprefix("superwerker-backup-") in alerts:
+                        self.assertEqual(target["Arn"], topic)
+                        self.assertIn("InputTemplate", target["InputTransformer"])
+                    else:
+                        function = "backfill" if name.endswith("-sweep") else "tagger"
+                        self.assertTrue(target["Arn"].endswith(f":function:superwerker-backup-{function}"), target)
                     self.assertEqual(target["DeadLetterConfig"]["Arn"], queue_arn, f"{account} {region} {name}")
+                alarms = session.client("cloudwatch", region_name=region).describe_alarms(
+                    AlarmNamePrefix="superwerker-backup-")["MetricAlarms"]
+                self.assertEqual({a["AlarmName"]: a["AlarmActions"] for a in alarms},
+                                 {"superwerker-backup-dlq": [topic], "superwerker-backup-tag-errors": [topic]})
                 policy = json.loads(sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["Policy"])[
                     "Attributes"]["Policy"])
                 sources = policy["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"]
@@ -339,6 +349,8 @@ class TemplateUnderAwsNamingTest(unittest.TestCase):
         ("AWS::Backup::BackupVault", "BackupVaultName"): 50,
         ("AWS::IAM::Role", "RoleName"): 64,
         ("AWS::SQS::Queue", "QueueName"): 80,
+        ("AWS::SNS::Topic", "TopicName"): 256,
+        ("AWS::CloudWatch::Alarm", "AlarmName"): 255,
     }
     LONGEST_REGION = "ap-southeast-5"
 

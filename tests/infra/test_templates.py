@@ -284,11 +284,15 @@ class DeliveryTest(unittest.TestCase):
             for v in resources.values()
             if v["Type"] == "AWS::Lambda::Permission"
         }
+        topic_policy = resources["AlertTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
         for name, rule in rules.items():
             (target,) = rule["Targets"]
             self.assertEqual(target["DeadLetterConfig"], {"Arn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}}, name)
             self.assertIn("MaximumRetryAttempts", target["RetryPolicy"], name)
-            self.assertIn((target["Arn"]["Fn::GetAtt"][0], name), permissions, f"{name} may not invoke its target")
+            if "Fn::GetAtt" in target["Arn"]:
+                self.assertIn((target["Arn"]["Fn::GetAtt"][0], name), permissions, f"{name} may not invoke its target")
+            else:  # the alert topic (tests/infra/test_alerts.py)
+                self.assertIn({"Fn::GetAtt": [name, "Arn"]}, topic_policy["Condition"]["ArnEquals"]["aws:SourceArn"])
 
     def test_function_errors_are_retried_by_lambda_and_the_sweep_is_not_rerun(self):
         """EventBridge invokes Lambda asynchronously: Lambda retries a function error (async invocation config), the

@@ -1,0 +1,190 @@
+"""The alerts of infra/template.yaml (README, Alerts), against AWS Backup's documented events and the emulator.
+
+- Event patterns: the template's alert rules are created in moto with an SQS target (moto's real pattern matcher),
+  AWS Backup's example events from its EventBridge page (tests/fixtures/backup-events, sources in its README) are put,
+  in every job state of the API reference's BackupJobState / CopyJobState enums, and what arrives is read back: the
+  failed states and "completed with issues" arrive, a plain COMPLETED, the running states and other sources do not.
+- The rule -> topic hop: moto's EventBridge cannot deliver to an SNS target, so it is checked in the template (each
+  rule targets the topic, the topic policy admits exactly those rules); the topic -> subscriber hop runs in moto's
+  SNS with an SQS subscription.
+- The message: each rule's input transformer is applied to the fixtures as EventBridge documents it (placeholders
+  `<name>` replaced by the value at the InputPathsMap path; EventBridge user guide, "Amazon EventBridge input
+  transformation") and read field by field.
+- Alarms: moto never evaluates alarms, so metric, namespace, dimensions, threshold, missing data and action are
+  checked from the template.
+"""
+import copy
+import json
+import os
+import time
+import unittest
+import uuid
+from pathlib import Path
+
+import boto3
+
+from test_templates import template
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "tests" / "fixtures" / "backup-events"
+BACKUP_JOB_STATES = ["CREATED", "PENDING", "RUNNING", "ABORTING", "ABORTED", "COMPLETED", "FAILED", "EXPIRED",
+                     "PARTIAL"]  # BackupJobState (AWS Backup API reference)
+COPY_JOB_STATES = ["CREATED", "RUNNING", "COMPLETED", "FAILED", "PARTIAL"]  # CopyJobState
+ALERT_RULES = ("BackupJobAlertRule", "CopyJobAlertRule")
+
+
+def fixture(detail_type):
+    """The first documented example event of `detail_type`."""
+    for path in sorted(EVENTS.glob("*.json")):
+        event = json.loads(path.read_text())
+        if event.get("detail-type") == detail_type:
+            return event
+    raise AssertionError(f"no fixture of {detail_type} in {EVENTS}")
+
+
+def variants():
+    """(tag, event, should it alert) for every state of both job kinds, with and without a status message."""
+    out = []
+    for detail_type, states, alerting in (
+        ("Backup Job State Change", BACKUP_JOB_STATES, {"FAILED", "ABORTED", "EXPIRED", "PARTIAL"}),
+        ("Copy Job State Change", COPY_JOB_STATES, {"FAILED", "PARTIAL"}),
+    ):
+        base = fixture(detail_type)
+        # A status message as AWS Backup writes them, an empty one (the documented PENDING example has ""), none.
+        for state in states:
+            for message in ('"Windows VSS Backup Job Error encountered"', "", None):
+                e = copy.deepcopy(base)
+                e["detail"]["state"] = state
+                if message is None:
+                    e["detail"].pop("statusMessage", None)
+                else:
+                    e["detail"]["statusMessage"] = message
+                issues = state == "COMPLETED" and bool(message) and detail_type == "Backup Job State Change"
+                out.append((f"{detail_type}/{state}/{message!r}", e, state in alerting or issues))
+    other = copy.deepcopy(fixture("Backup Job State Change"))
+    other["source"] = "aws.ec2"
+    other["detail"]["state"] = "FAILED"
+    out.append(("other-source", other, False))
+    return out
+
+
+def render(target, event):
+    """The message EventBridge makes with the target's input transformer. A variable's string value is escaped where
+    it is inserted (only the predefined `aws.events.event` is documented as "not escaped", EventBridge user guide,
+    input transformation), so AWS Backup's quoted status messages stay valid JSON."""
+    t = target["InputTransformer"]
+    text = t["InputTemplate"]
+    for name, path in t["InputPathsMap"].items():
+        value = event
+        for part in path.removeprefix("$.").split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        text = text.replace(f"<{name}>", "" if value is None else json.dumps(str(value))[1:-1])
+    return json.loads(text)
+
+
+class AlertPatternTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not os.environ.get("AWS_ENDPOINT_URL", "").startswith("http://127.0.0.1:"):
+            raise AssertionError("run through make test: the pattern tests need the local emulator")
+        cls.resources = template()["Resources"]
+        cls.events, cls.sqs, cls.sns = boto3.client("events"), boto3.client("sqs"), boto3.client("sns")
+
+    def queue(self, name):
+        url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return url, arn
+
+    def drain(self, url, wait=8):
+        got, deadline = [], time.time() + wait
+        while time.time() < deadline:
+            msgs = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+            if not msgs and got:
+                break
+            for m in msgs:
+                got.append(json.loads(m["Body"]))
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        return got
+
+    def test_failed_aborted_expired_partial_and_completed_with_issues_arrive_and_nothing_else(self):
+        bus = f"alerts-{uuid.uuid4().hex[:8]}"
+        self.events.create_event_bus(Name=bus)
+        url, arn = self.queue(bus)
+        for name in ALERT_RULES:
+            pattern = self.resources[name]["Properties"]["EventPattern"]
+            self.events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern))
+            self.events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
+        cases = variants()
+        for i in range(0, len(cases), 10):
+            entries = [{"Source": e["source"], "DetailType": e["detail-type"], "EventBusName": bus,
+                        "Detail": json.dumps(dict(e["detail"], tag=tag))} for tag, e, _ in cases[i:i + 10]]
+            self.assertEqual(self.events.put_events(Entries=entries)["FailedEntryCount"], 0)
+        received = {m["detail"]["tag"] for m in self.drain(url)}
+        expected = {tag for tag, _, alerts in cases if alerts}
+        self.assertEqual(len(expected), 19, "backup FAILED, ABORTED, EXPIRED, PARTIAL whatever the message, "
+                                            "COMPLETED with one; copy FAILED, PARTIAL whatever the message")
+        self.assertEqual(received, expected)
+
+    def test_each_rule_publishes_to_the_topic_whose_policy_admits_exactly_the_rules(self):
+        topic = {"Fn::If": ["WithOwnAlertTopic", {"Ref": "AlertTopic"}, {"Ref": "AlertTopicArn"}]}
+        for name in ALERT_RULES:
+            (target,) = self.resources[name]["Properties"]["Targets"]
+            self.assertEqual(target["Arn"], topic, name)
+        (events_statement, alarms_statement) = self.resources["AlertTopicPolicy"]["Properties"]["PolicyDocument"][
+            "Statement"]
+        self.assertEqual(events_statement["Principal"], {"Service": "events.amazonaws.com"})
+        self.assertEqual(events_statement["Action"], "sns:Publish")
+        self.assertEqual(events_statement["Condition"]["ArnEquals"]["aws:SourceArn"],
+                         [{"Fn::GetAtt": [n, "Arn"]} for n in ALERT_RULES])
+        self.assertEqual(alarms_statement["Principal"], {"Service": "cloudwatch.amazonaws.com"})
+        self.assertIn("aws:SourceAccount", alarms_statement["Condition"]["StringEquals"])
+
+    def test_the_message_names_account_region_resource_type_state_aws_message_and_the_job(self):
+        backup = fixture("Backup Job State Change")
+        (target,) = self.resources["BackupJobAlertRule"]["Properties"]["Targets"]
+        message = render(target, backup)
+        d = backup["detail"]
+        for part in (backup["account"], backup["region"], d["resourceArn"], d["resourceType"], d["state"],
+                     d.get("statusMessage", ""), d["backupJobId"]):
+            self.assertIn(part, message)
+        self.assertIn(f"https://{backup['region']}.console.aws.amazon.com/backup/home?region={backup['region']}"
+                      f"#/jobs/backup/details/{d['backupJobId']}", message)
+        copy_event = fixture("Copy Job State Change")
+        (target,) = self.resources["CopyJobAlertRule"]["Properties"]["Targets"]
+        message = render(target, copy_event)
+        self.assertIn(copy_event["detail"]["copyJobId"], message)
+        self.assertIn("#/jobs/copy/details/", message)
+
+        # The topic -> subscriber hop: what the topic receives reaches an SQS subscriber as the message.
+        topic = self.sns.create_topic(Name=f"alerts-{uuid.uuid4().hex[:8]}")["TopicArn"]
+        url, arn = self.queue(f"sub-{uuid.uuid4().hex[:8]}")
+        self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        self.sns.publish(TopicArn=topic, Message=message)
+        (delivered,) = self.drain(url)
+        self.assertEqual(delivered["Message"], message)
+
+
+class AlarmTest(unittest.TestCase):
+    EXPECTED = {  # alarm: (namespace, metric, dimension name, dimension value, statistic)
+        "DeadLetterAlarm": ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName",
+                            {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}, "Maximum"),
+        "TaggerErrorAlarm": ("AWS/Lambda", "Errors", "FunctionName", {"Ref": "TaggerFunction"}, "Sum"),
+    }
+
+    def test_each_alarm_fires_on_one_and_tells_the_topic(self):
+        resources = template()["Resources"]
+        alarms = {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::CloudWatch::Alarm"}
+        self.assertEqual(set(alarms), set(self.EXPECTED))
+        topic = [{"Fn::If": ["WithOwnAlertTopic", {"Ref": "AlertTopic"}, {"Ref": "AlertTopicArn"}]}]
+        for name, (namespace, metric, dim, value, stat) in self.EXPECTED.items():
+            a = alarms[name]
+            self.assertEqual((a["Namespace"], a["MetricName"], a["Statistic"]), (namespace, metric, stat), name)
+            self.assertEqual(a["Dimensions"], [{"Name": dim, "Value": value}], name)
+            self.assertEqual((a["Threshold"], a["ComparisonOperator"]), (0, "GreaterThanThreshold"), name)
+            self.assertEqual(a["TreatMissingData"], "notBreaching", f"{name}: no message / no invocation is no fault")
+            self.assertEqual(a["AlarmActions"], topic, name)
+            self.assertTrue(a["AlarmName"]["Fn::Sub"].startswith("${NamePrefix}-"), "the topic policy's ArnLike")
+
+
+if __name__ == "__main__":
+    unittest.main()
