@@ -16,6 +16,7 @@
 import copy
 import json
 import os
+import subprocess
 import time
 import unittest
 import uuid
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import boto3
 
-from test_templates import template
+from test_templates import CLI, template
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "tests" / "fixtures" / "backup-events"
@@ -31,6 +32,10 @@ BACKUP_JOB_STATES = ["CREATED", "PENDING", "RUNNING", "ABORTING", "ABORTED", "CO
                      "PARTIAL"]  # BackupJobState (AWS Backup API reference)
 COPY_JOB_STATES = ["CREATED", "RUNNING", "COMPLETED", "FAILED", "PARTIAL"]  # CopyJobState
 ALERT_RULES = ("BackupJobAlertRule", "CopyJobAlertRule")
+
+
+def cli_lines(*args):
+    return subprocess.run([CLI, *args], check=True, capture_output=True, text=True).stdout.splitlines()
 
 
 def fixture(detail_type):
@@ -170,12 +175,50 @@ class AlarmTest(unittest.TestCase):
                             {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}, "Maximum"),
         "TaggerErrorAlarm": ("AWS/Lambda", "Errors", "FunctionName", {"Ref": "TaggerFunction"}, "Sum"),
     }
+    SWEEP = {"SweepPartialAlarm": "SweepPartial", "SweepMissingAlarm": "SweepSucceeded"}
+
+    def alarms(self):
+        resources = template()["Resources"]
+        return {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::CloudWatch::Alarm"}
+
+    def test_the_sweeps_metric_lines_match_its_alarms(self):
+        """The lines the sweep logs (`superwerker-backup sweep-metric-lines`, the function the Lambda calls; the
+        Lambda's own line is read from its log in tests/tests/backfill_emulator.rs): namespace, dimension and metric
+        names are the alarms'; a partial sweep breaches the partial alarm, a succeeded one the missing alarm's
+        threshold is met by."""
+        succeeded, partial = [json.loads(line) for line in cli_lines("sweep-metric-lines")]
+        alarms = self.alarms()
+        for name, metric in self.SWEEP.items():
+            a = alarms[name]
+            for line in (succeeded, partial):
+                (spec,) = line["_aws"]["CloudWatchMetrics"]
+                self.assertEqual(spec["Namespace"], a["Namespace"], name)
+                self.assertIn(metric, [m["Name"] for m in spec["Metrics"]])
+                self.assertEqual(spec["Dimensions"], [[d["Name"] for d in a["Dimensions"]]], name)
+            self.assertEqual(a["Dimensions"], [{"Name": "FunctionName", "Value": {"Ref": "BackfillFunction"}}])
+        p, m = alarms["SweepPartialAlarm"], alarms["SweepMissingAlarm"]
+        self.assertGreater(partial["SweepPartial"], p["Threshold"])
+        self.assertEqual((p["ComparisonOperator"], succeeded["SweepPartial"]), ("GreaterThanThreshold", 0))
+        self.assertEqual((m["ComparisonOperator"], m["Statistic"]), ("LessThanThreshold", "Sum"))
+        self.assertGreaterEqual(succeeded["SweepSucceeded"], m["Threshold"], "one succeeded sweep is enough")
+        self.assertLess(partial["SweepSucceeded"], m["Threshold"], "a partial sweep is no success")
+        self.assertEqual(m["TreatMissingData"], "breaching", "no sweep at all must alarm")
+        self.assertEqual(m["Period"] * m["EvaluationPeriods"], 26 * 3600)
+        self.assertEqual(m["DatapointsToAlarm"], m["EvaluationPeriods"])
+
+    def test_every_alarm_fits_cloudwatchs_evaluation_range(self):
+        """PutMetricAlarm: Period x EvaluationPeriods at most 604,800 s, and at most 86,400 s when Period < 3,600."""
+        for name, a in self.alarms().items():
+            limit = 604_800 if a["Period"] >= 3600 else 86_400
+            self.assertLessEqual(a["Period"] * a["EvaluationPeriods"], limit, name)
+            self.assertTrue(a["Period"] in (10, 20, 30) or a["Period"] % 60 == 0, name)
 
     def test_each_alarm_fires_on_one_and_tells_the_topic(self):
-        resources = template()["Resources"]
-        alarms = {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::CloudWatch::Alarm"}
-        self.assertEqual(set(alarms), set(self.EXPECTED))
+        alarms = self.alarms()
+        self.assertEqual(set(alarms), set(self.EXPECTED) | set(self.SWEEP))
         topic = [{"Fn::If": ["WithOwnAlertTopic", {"Ref": "AlertTopic"}, {"Ref": "AlertTopicArn"}]}]
+        for name in self.SWEEP:
+            self.assertEqual(alarms[name]["AlarmActions"], topic, name)
         for name, (namespace, metric, dim, value, stat) in self.EXPECTED.items():
             a = alarms[name]
             self.assertEqual((a["Namespace"], a["MetricName"], a["Statistic"]), (namespace, metric, stat), name)

@@ -230,7 +230,8 @@ class OrganizationRolloutTest(unittest.TestCase):
                 alarms = session.client("cloudwatch", region_name=region).describe_alarms(
                     AlarmNamePrefix="superwerker-backup-")["MetricAlarms"]
                 self.assertEqual({a["AlarmName"]: a["AlarmActions"] for a in alarms},
-                                 {"superwerker-backup-dlq": [topic], "superwerker-backup-tag-errors": [topic]})
+                                 {f"superwerker-backup-{n}": [topic]
+                                  for n in ("dlq", "tag-errors", "sweep-part", "no-sweep")})
                 policy = json.loads(sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["Policy"])[
                     "Attributes"]["Policy"])
                 sources = policy["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"]

@@ -593,6 +593,32 @@ async fn the_real_backfill_lambda_answers_manual_and_scheduled_invocations() {
         "{sweep}"
     );
     assert_eq!(sweep["kinds"]["ec2:volume"]["tagged"], serde_json::json!(0));
+    // Each of the two sweeps (not the dry run) logged its metrics as one embedded-metric-format line (the alarms watch
+    // them: tests/infra/test_alerts.py compares names and dimensions).
+    let log = std::fs::read_to_string(std::env::var("SWB_LAMBDA_WATCH_LOG").unwrap()).unwrap();
+    let metric_lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l.trim()).ok())
+        .filter(|v| v.get("_aws").is_some() && v["FunctionName"].as_str().is_some_and(|f| f.contains("backfill")))
+        .collect();
+    let last_two: Vec<(u64, u64)> = metric_lines
+        .iter()
+        .rev()
+        .take(2)
+        .map(|v| {
+            (
+                v["SweepSucceeded"].as_u64().unwrap(),
+                v["SweepPartial"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(last_two, [(1, 0), (1, 0)], "{metric_lines:?}");
+    assert!(
+        metric_lines
+            .iter()
+            .all(|v| v["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "superwerker-backup"),
+        "{metric_lines:?}"
+    );
 
     let typo = invoke(serde_json::json!({"dryrun": true}))
         .await

@@ -53,6 +53,20 @@ fn options(payload: Value, settings: &TagSettings, own_region: &str) -> Result<B
     Ok(opts)
 }
 
+/// The sweep's metrics (README, Alerts) as an embedded-metric-format line on stdout, which Lambda sends to CloudWatch
+/// Logs as its own log event (the tracing subscriber's lines carry other fields around theirs).
+fn metric_line(succeeded: bool) {
+    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "backup-backfill".into());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    println!(
+        "{}",
+        superwerker_backup_domain::metrics::sweep_metric_line(&function, succeeded, now)
+    );
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
@@ -68,11 +82,20 @@ async fn main() -> Result<(), Error> {
             error_type: "BadRequest".into(),
             error_message: e,
         })?;
-        let report = run(aws, &opts, Arc::new(NoProgress)).await.map_err(|e| Diagnostic {
-            error_type: "BackfillFailed".into(),
-            error_message: e.to_string(),
+        let sweeping = !opts.dry_run;
+        let report = run(aws, &opts, Arc::new(NoProgress)).await.map_err(|e| {
+            if sweeping {
+                metric_line(false);
+            }
+            Diagnostic {
+                error_type: "BackfillFailed".into(),
+                error_message: e.to_string(),
+            }
         })?;
         tracing::info!(report = %serde_json::to_string(&report).unwrap_or_default(), "backfill report");
+        if sweeping {
+            metric_line(!report.partial);
+        }
         if report.partial {
             let failed: Vec<String> = report
                 .failures()

@@ -90,6 +90,9 @@ enum Command {
     IamActions,
     /// Print the handled CloudTrail events (the domain's table), as JSON; infra/ tests compare the event patterns.
     HandledEvents,
+    /// Print the embedded-metric-format lines the sweep logs (a succeeded and a partial one); infra/ tests compare
+    /// them with the alarms.
+    SweepMetricLines,
     /// Show, for every resource of every kind: tag value, which backup selection covers it, the age of its newest
     /// recovery point, and the verdict with the reason and the fix. Exit code 2 when a listing failed (partial), else
     /// 3 when any resource is unprotected or a region has a finding, so it can gate a pipeline.
@@ -229,6 +232,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 "backup-bootstrap": iam::bootstrap(),
             });
             println!("{}", serde_json::to_string_pretty(&actions)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::SweepMetricLines => {
+            for succeeded in [true, false] {
+                let line = superwerker_backup_domain::metrics::sweep_metric_line("backup-backfill", succeeded, 0);
+                println!("{line}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::HandledEvents => {

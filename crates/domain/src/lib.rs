@@ -13,6 +13,7 @@ pub mod event;
 pub mod fixtures;
 pub mod invariants;
 pub mod kinds;
+pub mod metrics;
 pub mod policy;
 pub mod settings;
 pub mod tags;
