@@ -113,7 +113,8 @@ BY_RESOURCE = ("RecoveryPointArn", "CreationDate", "Status", "StatusMessage", "B
 
 def list_recovery_points_by_resource(self):
     arn = _segment(self.path, "resources", "recovery-points")
-    chosen = [{k: p[k] for k in BY_RESOURCE if k in p}
+    # RecoveryPointByResource names the size BackupSizeBytes (RecoveryPointByBackupVault: BackupSizeInBytes).
+    chosen = [dict({k: p[k] for k in BY_RESOURCE if k in p}, BackupSizeBytes=p.get("BackupSizeInBytes", 0))
               for p in points(self.backup_backend) if p["ResourceArn"] == arn]
     page, token = _page(self, chosen)
     return _answer("RecoveryPoints", page, token)

@@ -75,13 +75,16 @@ def glob(pattern, text):
     return re.fullmatch("".join(r"\S*" if c == "*" else re.escape(c) for c in pattern), text) is not None
 
 
-SHARED_ARN_FORMAT = ("Aurora", "FSx")
+def shares_arn_format(arn):
+    """Aurora and RDS clusters share `arn:aws:rds:…:cluster:…`, FSx file systems theirs ("Enable the respective
+    opt-in settings", developer guide, assigning resources)."""
+    return ":cluster:" in arn or arn.split(":")[2:3] == ["fsx"]
 
 
-def names_type(pattern, rtype):
-    """Whether a `Resources` pattern names the resource type (service and resource part both spelled out)."""
+def names_type(pattern, arn):
+    """Whether a `Resources` pattern names the resource's type (service and resource part both spelled out)."""
     parts = pattern.split(":", 5)
-    if rtype in SHARED_ARN_FORMAT or len(parts) < 6 or "*" in parts[2]:
+    if shares_arn_format(arn) or len(parts) < 6 or "*" in parts[2]:
         return False
     return not re.split("[/:]", parts[5])[0].startswith("*")
 
@@ -179,7 +182,7 @@ def run(account, region, limit, status, created, leave=frozenset()):
                 skipped.append({"resource": arn, "reason": undecided})
             if not chosen:
                 continue
-            by_type = any(glob(p, arn) and names_type(p, rtype) for p in sel.get("Resources") or [])
+            by_type = any(glob(p, arn) and names_type(p, arn) for p in sel.get("Resources") or [])
             why = (alone or (not settings.get(rtype, False) and not by_type and f"{rtype} is not opted in")
                    or (not _role_exists(account, role or "") and f"role {role} does not exist"))
             for vault in vaults:
@@ -199,8 +202,8 @@ def _point(backend, arn, rtype, vault, plan_id, role, status, created):
             "BackupVaultName": vault, "BackupVaultArn": backend.vaults[vault].backup_vault_arn,
             "ResourceArn": arn, "ResourceType": rtype, "ResourceName": arn.rsplit("/", 1)[-1],
             "CreatedBy": {"BackupPlanId": plan_id}, "IamRoleArn": role, "Status": status,
-            "CreationDate": created, "CompletionDate": created + 60, "BackupSizeInBytes": 0,
-            "IsEncrypted": False, "VaultType": "BACKUP_VAULT"}
+            "CreationDate": created, "BackupSizeInBytes": 0, "IsEncrypted": False, "VaultType": "BACKUP_VAULT",
+            **({} if status == "CREATING" else {"CompletionDate": created + 60})}
 
 
 def _known(backends):

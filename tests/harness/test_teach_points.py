@@ -123,9 +123,10 @@ class Backups(unittest.TestCase):
                 "Conditions": {"StringNotLike": [{"ConditionKey": "aws:ResourceTag/stage", "ConditionValue": "te*"}]}}
         self.assertEqual(teach_backup_run.selects(both, arn, {"b": "daily"}), (True, None))
         self.assertEqual(teach_backup_run.selects(both, arn, {"b": "daily", "stage": "test"}), (False, None))
-        self.assertTrue(teach_backup_run.names_type("arn:aws:ec2:*:*:volume/*", "EBS"))
-        self.assertFalse(teach_backup_run.names_type("*", "EBS"))
-        self.assertFalse(teach_backup_run.names_type("arn:aws:rds:*:*:cluster:*", "Aurora"))
+        self.assertTrue(teach_backup_run.names_type("arn:aws:ec2:*:*:volume/*", arn))
+        self.assertFalse(teach_backup_run.names_type("*", arn))
+        cluster = "arn:aws:rds:eu-west-1:1:cluster:orders"
+        self.assertFalse(teach_backup_run.names_type("arn:aws:rds:*:*:cluster:*", cluster), "Aurora and RDS share it")
 
 
 class EffectivePolicy(unittest.TestCase):

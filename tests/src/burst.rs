@@ -29,7 +29,7 @@ pub struct BurstReport {
     /// Resources whose final value is not what the rules say (never overwritten, untagged → daily): must be empty.
     pub wrong: Vec<String>,
     pub faults_injected: usize,
-    /// Values set by hand while deliveries were still queued.
+    /// Values set by hand while the resource's own creation event was still queued.
     pub changed_in_flight: usize,
     pub took: Duration,
 }
@@ -135,12 +135,13 @@ pub async fn burst(events: usize, workers: usize) -> Result<BurstReport> {
             anyhow::Ok((arns, want, event, in_flight))
         });
     }
-    let mut change_in_flight: Vec<String> = Vec::new();
+    // (resource, the id of its creation event)
+    let mut change_in_flight: Vec<(String, String)> = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         let (arns, want, event, in_flight) = joined??;
         for arn in arns {
             if in_flight {
-                change_in_flight.push(arn.clone());
+                change_in_flight.push((arn.clone(), event["id"].as_str().unwrap_or_default().to_owned()));
             }
             expected.insert(arn, want);
         }
@@ -207,15 +208,16 @@ pub async fn burst(events: usize, workers: usize) -> Result<BurstReport> {
             }
         }));
     }
-    // While the deliveries run: someone sets `weekly` by hand on a few resources whose events are still queued or
-    // being handled. Counted only while the queue is not empty.
+    // While the deliveries run: someone sets `weekly` by hand on a few resources. Counted only where that resource's
+    // own event was still queued after the change (so the tagger met the hand-set value, through the guard).
     let mut changed_in_flight = 0;
-    for arn in &change_in_flight {
+    for (arn, event_id) in &change_in_flight {
         while queue.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.len() == deliveries.len() {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         em.tag_after_creation(arn, KEY, IN_FLIGHT_VALUE).await?;
-        if !queue.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.is_empty() {
+        let queued = queue.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+        if queued.iter().any(|e| e["id"].as_str() == Some(event_id.as_str())) {
             changed_in_flight += 1;
         }
     }

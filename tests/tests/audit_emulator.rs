@@ -190,10 +190,15 @@ async fn run_audit_with(s: &Scene, aws: Aws, backup_rules: &[&Rule], org_rules: 
             .build()
     });
     let no_points = points_in_vault(vec![]);
+    // A covered resource without a usable point in the vault listing is read on its own: none here either.
+    let none_by_resource = mock!(aws_sdk_backup::Client::list_recovery_points_by_resource).then_output(|| {
+        aws_sdk_backup::operation::list_recovery_points_by_resource::ListRecoveryPointsByResourceOutput::builder()
+            .build()
+    });
     let backup_rules: Vec<&Rule> = backup_rules
         .iter()
         .copied()
-        .chain([&all_opted_in, &vaults_exist, &one_vault, &no_points])
+        .chain([&all_opted_in, &vaults_exist, &one_vault, &no_points, &none_by_resource])
         .collect();
     let coverage = Sources {
         roles: aws.roles(),

@@ -122,10 +122,12 @@ async fn every_reason_a_resource_is_not_backed_up_is_named_with_its_fix_and_the_
     assert_eq!(code, 3, "unprotected resources fail the gate: {report}");
     assert!(report["problems"].as_array().unwrap().is_empty(), "{report}");
 
-    // Recovery points are read per vault: through the fault proxy (its log names the operations), the same verdicts
-    // with no per-resource listing; with ListBackupVaults refused, the same verdicts from per-resource listings, said.
+    // Recovery points are read per vault: through the fault proxy (its log names the operations), the same verdicts;
+    // the protected resource's points come from the vault listing alone (only resources without a usable point there
+    // are read on their own); with ListBackupVaults refused, the same verdicts from per-resource listings, said.
     let proxy = FaultProxy::from_env();
     let seen = proxy.log("recovery-points").await.unwrap().len();
+    let seen_protected = proxy.log(&s.protected).await.unwrap().len();
     let (_, through_proxy, _) = audit_json_at(Some(&proxy.url), &s);
     assert_eq!(through_proxy, verdicts);
     let ops = |log: &[Value]| {
@@ -138,7 +140,15 @@ async fn every_reason_a_resource_is_not_backed_up_is_named_with_its_fix_and_the_
         reads.contains(&"ListRecoveryPointsByBackupVault".to_owned()),
         "{reads:?}"
     );
-    assert!(!reads.contains(&"ListRecoveryPointsByResource".to_owned()), "{reads:?}");
+    let protected_reads = ops(&proxy.log(&s.protected).await.unwrap()[seen_protected..]);
+    assert!(
+        !protected_reads.contains(&"ListRecoveryPointsByResource".to_owned()),
+        "{protected_reads:?}"
+    );
+    assert!(
+        reads.contains(&"ListRecoveryPointsByResource".to_owned()),
+        "the PARTIAL-only table is read on its own"
+    );
     let deny =
         serde_json::json!([{"id": "no-vault-list", "service": "backup", "op": "ListBackupVaults", "fault": "deny"}]);
     proxy.add(deny).await.unwrap();

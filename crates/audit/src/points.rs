@@ -1,8 +1,8 @@
 //! Recovery points for the audit, read per vault: every point of every vault of a region created since the oldest
 //! point any covering rule could still accept (`ListRecoveryPointsByBackupVault` with `ByCreatedAfter`, see the
 //! adapter), so an audit costs pages of points, not a call per resource. A point older than that cannot make a
-//! resource protected, so its age is not needed for the verdict. A region whose vaults cannot be listed falls back to
-//! one `ListRecoveryPointsByResource` per covered resource there, and says so.
+//! resource protected, so its age is not needed for the verdict. A covered resource without a usable point there, or
+//! in a region whose vaults cannot be listed, is read on its own (`ListRecoveryPointsByResource`).
 
 use std::collections::BTreeMap;
 
@@ -45,10 +45,18 @@ impl RecentPoints {
         RecentPoints { by_region }
     }
 
-    /// The resource's points: from its region's vault listing, or, where that failed, from its own listing.
+    /// The resource's points: from its region's vault listing when that shows a usable one; otherwise (none there,
+    /// or the listing failed) from its own listing, which sees every vault — `ListBackupVaults` does not document
+    /// whether it lists logically air-gapped vaults without `ByVaultType`, so "no point" is never concluded from the
+    /// vault listing alone. The cost stays with the resources that look unprotected.
     pub async fn of<C: Coverage>(&self, c: &C, region: &str, arn: &str) -> Result<RecoveryPoints, String> {
-        match self.by_region.get(region) {
-            Some(Ok(points)) => Ok(points.get(arn).cloned().unwrap_or_default()),
+        match self
+            .by_region
+            .get(region)
+            .and_then(|r| r.as_ref().ok())
+            .and_then(|p| p.get(arn))
+        {
+            Some(points) if points.newest_usable.is_some() => Ok(*points),
             _ => c.recovery_points(region, arn).await,
         }
     }

@@ -30,13 +30,17 @@ fn note(points: &mut RecoveryPoints, status: &RecoveryPointStatus, created: i64)
 }
 
 impl Backup {
-    /// The resource's recovery points, in every vault (`ListRecoveryPointsByResource`, every page).
+    /// The resource's recovery points made by AWS Backup, in every vault (`ListRecoveryPointsByResource`, every page).
     pub async fn recovery_points(&self, resource_arn: &str) -> Result<RecoveryPoints, AdapterError> {
         let mut points = RecoveryPoints::default();
         let mut pages = self
             .client
             .list_recovery_points_by_resource()
             .resource_arn(resource_arn)
+            // Only AWS Backup's own points, as the vault listing sees them ("If this is set to TRUE, the response
+            // will contain recovery points associated with the selected resources that are managed by AWS Backup",
+            // AWS Backup API reference, ListRecoveryPointsByResource).
+            .managed_by_aws_backup_only(true)
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
