@@ -63,31 +63,38 @@ def create_backup_selection(self):
     return json.dumps({k: selection[k] for k in ("SelectionId", "BackupPlanId", "CreationDate")})
 
 
+def page_of(response, items):
+    """(this page of `items`, the next token or None), paged by the request's maxResults/nextToken."""
+    params = response._get_params()
+    start = int(params.get("nextToken") or 0)
+    size = int(params.get("maxResults") or 1000)
+    return items[start:start + size], (str(start + size) if start + size < len(items) else None)
+
+
+def answer(key, page, token):
+    """A list answer: `key` holding the page, NextToken when there is more."""
+    out = {key: page}
+    if token:
+        out["NextToken"] = token
+    return json.dumps(out)
+
+
 def list_backup_selections(self):
     plan_id, _ = _path_ids(self.path)
     backend = self.backup_backend
     _plan(backend, plan_id)
-    params = self._get_params()
-    start = int(params.get("nextToken") or 0)
-    size = int(params.get("maxResults") or 1000)
-    items = _selections(backend).get(plan_id, [])
-    page = items[start : start + size]
-    out = {
-        "BackupSelectionsList": [
-            {
-                "SelectionId": s["SelectionId"],
-                "SelectionName": s["BackupSelection"].get("SelectionName"),
-                "BackupPlanId": plan_id,
-                "CreationDate": s["CreationDate"],
-                "CreatorRequestId": s["CreatorRequestId"],
-                "IamRoleArn": s["BackupSelection"].get("IamRoleArn"),
-            }
-            for s in page
-        ]
-    }
-    if start + size < len(items):
-        out["NextToken"] = str(start + size)
-    return json.dumps(out)
+    page, token = page_of(self, _selections(backend).get(plan_id, []))
+    return answer("BackupSelectionsList", [
+        {
+            "SelectionId": s["SelectionId"],
+            "SelectionName": s["BackupSelection"].get("SelectionName"),
+            "BackupPlanId": plan_id,
+            "CreationDate": s["CreationDate"],
+            "CreatorRequestId": s["CreatorRequestId"],
+            "IamRoleArn": s["BackupSelection"].get("IamRoleArn"),
+        }
+        for s in page
+    ], token)
 
 
 def _find(backend, plan_id, selection_id):

@@ -23,6 +23,8 @@ from moto.backup.exceptions import ResourceNotFoundException
 from moto.backup.responses import BackupResponse
 from moto.core.exceptions import JsonRESTError
 
+from teach_backup import answer, page_of
+
 # The resource types of DescribeRegionSettings (AWS Backup developer guide, "Feature availability by resource").
 TYPES = ("Aurora", "CloudFormation", "DocumentDB", "DSQL", "DynamoDB", "EBS", "EC2", "EFS", "FSx", "Neptune", "RDS",
          "Redshift", "Redshift Serverless", "S3", "SAP HANA on Amazon EC2", "Storage Gateway", "Timestream",
@@ -58,20 +60,6 @@ def update_region_settings(self):
     return "{}"
 
 
-def _page(self, items):
-    params = self._get_params()
-    start = int(params.get("nextToken") or 0)
-    size = int(params.get("maxResults") or 1000)
-    return items[start:start + size], (str(start + size) if start + size < len(items) else None)
-
-
-def _answer(key, page, token):
-    out = {key: page}
-    if token:
-        out["NextToken"] = token
-    return json.dumps(out)
-
-
 def _segment(path, after, before):
     """The path segment between `/after/` and `/before` (an ARN may hold slashes, encoded or not)."""
     raw = unquote(path.split("?")[0])
@@ -94,8 +82,8 @@ def list_recovery_points_by_backup_vault(self):
         lambda p: not before or p["CreationDate"] <= _epoch(before),
     ]
     chosen = [p for p in points(backend) if all(t(p) for t in tests)]
-    page, token = _page(self, chosen)
-    return _answer("RecoveryPoints", page, token)
+    page, token = page_of(self, chosen)
+    return answer("RecoveryPoints", page, token)
 
 
 def _epoch(value):
@@ -116,8 +104,8 @@ def list_recovery_points_by_resource(self):
     # RecoveryPointByResource names the size BackupSizeBytes (RecoveryPointByBackupVault: BackupSizeInBytes).
     chosen = [dict({k: p[k] for k in BY_RESOURCE if k in p}, BackupSizeBytes=p.get("BackupSizeInBytes", 0))
               for p in points(self.backup_backend) if p["ResourceArn"] == arn]
-    page, token = _page(self, chosen)
-    return _answer("RecoveryPoints", page, token)
+    page, token = page_of(self, chosen)
+    return answer("RecoveryPoints", page, token)
 
 
 def list_protected_resources(self):
@@ -127,8 +115,8 @@ def list_protected_resources(self):
     results = [{"ResourceArn": arn, "ResourceType": p["ResourceType"], "LastBackupTime": p["CreationDate"],
                 "LastBackupVaultArn": p["BackupVaultArn"], "LastRecoveryPointArn": p["RecoveryPointArn"],
                 "ResourceName": p.get("ResourceName", "")} for arn, p in newest.items()]
-    page, token = _page(self, results)
-    return _answer("Results", page, token)
+    page, token = page_of(self, results)
+    return answer("Results", page, token)
 
 
 for _fn in (describe_region_settings, update_region_settings, list_recovery_points_by_backup_vault,

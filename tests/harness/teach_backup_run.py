@@ -91,9 +91,9 @@ def names_type(pattern, arn):
 
 def _test(op, key, value, tags):
     have = tags.get(key)
-    return {"StringEquals": have == value, "StringNotEquals": have != value,
-            "StringLike": have is not None and glob(value, have),
-            "StringNotLike": not (have is not None and glob(value, have))}[op]
+    if op in ("StringEquals", "StringNotEquals"):
+        return (have == value) == (op == "StringEquals")
+    return (have is not None and glob(value, have)) == (op == "StringLike")
 
 
 def selects(sel, arn, tags):

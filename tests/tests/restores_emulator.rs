@@ -13,6 +13,18 @@ async fn run(em: &Emulator, event: Value) -> Outcome {
         .unwrap()
 }
 
+/// Takes our key off an RDS resource (what RDS may have copied from a snapshot or the source instance).
+async fn remove_key(em: &Emulator, arn: &str) {
+    em.clients()
+        .rds
+        .remove_tags_from_resource()
+        .resource_name(arn)
+        .tag_keys(KEY)
+        .send()
+        .await
+        .unwrap();
+}
+
 /// A fixture record moved into the emulator's account and region, with the given request/response fields.
 fn record(em: &Emulator, name: &str, request: Value, response: Value) -> Value {
     let mut d = fixture(name);
@@ -53,14 +65,7 @@ async fn rds_restores_and_read_replicas_are_tagged_and_inherited_values_stay() {
         let copied = em.tag_value(&arn, KEY).await.unwrap();
         match (inherited, copied) {
             (true, None) => em.tag_after_creation(&arn, KEY, "none").await.unwrap(),
-            (false, Some(_)) => {
-                rds.remove_tags_from_resource()
-                    .resource_name(&arn)
-                    .tag_keys(KEY)
-                    .send()
-                    .await
-                    .unwrap();
-            }
+            (false, Some(_)) => remove_key(&em, &arn).await,
             _ => {}
         }
         let event = record(
@@ -89,14 +94,7 @@ async fn rds_restores_and_read_replicas_are_tagged_and_inherited_values_stay() {
         .await
         .unwrap();
     let replica_arn = out.db_instance().and_then(|d| d.db_instance_arn()).unwrap().to_owned();
-    em.clients()
-        .rds
-        .remove_tags_from_resource()
-        .resource_name(&replica_arn)
-        .tag_keys(KEY)
-        .send()
-        .await
-        .unwrap();
+    remove_key(&em, &replica_arn).await;
     let event = record(
         &em,
         "create-db-instance-read-replica.synthetic.json",

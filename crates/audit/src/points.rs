@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use superwerker_backup_domain::coverage::{allowed_age_minutes, RecoveryPoints, Selection};
 
 use crate::report::AuditReport;
+use crate::targets::applies_in;
 use crate::Coverage;
 
 pub(crate) struct RecentPoints {
@@ -16,7 +17,7 @@ pub(crate) struct RecentPoints {
 }
 
 impl RecentPoints {
-    /// Reads each region's recent points once, when any selection could cover something there.
+    /// Reads each region's recent points once, where a selection's plan runs (elsewhere nothing is covered).
     pub async fn read<C: Coverage>(
         c: &C,
         selections: &[Selection],
@@ -25,12 +26,16 @@ impl RecentPoints {
         report: &mut AuditReport,
     ) -> RecentPoints {
         let mut by_region = BTreeMap::new();
-        // The longest age any rule allows, a backup in progress included: nothing older can decide a verdict.
-        let Some(window) = allowed_age_minutes(selections.iter().flat_map(|s| s.timing.iter()), true) else {
-            return RecentPoints { by_region };
-        };
-        let since = now - (window as i64) * 60;
         for region in regions {
+            // The longest age any rule here allows, a backup in progress included: nothing older decides a verdict.
+            let rules = selections
+                .iter()
+                .filter(|s| applies_in(s, region))
+                .flat_map(|s| s.timing.iter());
+            let Some(window) = allowed_age_minutes(rules, true) else {
+                continue;
+            };
+            let since = now - (window as i64) * 60;
             let found = c.recent_recovery_points(region, since).await;
             report.sources.push(match &found {
                 Ok(points) => format!(

@@ -26,7 +26,8 @@ fn role_in(s: &Selection, account: &str) -> Option<String> {
     s.role.as_ref().map(|r| r.replace("$account", account))
 }
 
-fn applies_in(s: &Selection, region: &str) -> bool {
+/// Whether the selection's plan runs in `region`.
+pub(crate) fn applies_in(s: &Selection, region: &str) -> bool {
     s.regions.is_empty() || s.regions.iter().any(|r| r == region)
 }
 
