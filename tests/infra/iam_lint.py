@@ -42,6 +42,8 @@ GETATT_ARN = {
     "AWS::SNS::Topic": "arn:aws:sns:eu-central-1:123456789012:topic",
 }
 REF_ARN = {"AWS::SNS::Topic": GETATT_ARN["AWS::SNS::Topic"]}
+# Parameters that hold an ARN, each limited to its kind by the parameter's AllowedPattern.
+PARAMETER_ARN = {"AlertTopicArn": GETATT_ARN["AWS::SNS::Topic"]}
 
 
 class Loader(yaml.SafeLoader):
@@ -135,6 +137,13 @@ class Template:
         self.resources = self.doc.get("Resources", {})
         self.parameters = self.doc.get("Parameters", {})
 
+    def resolve_all(self, value):
+        """A Resource entry as the ARN patterns it may be: both branches of an Fn::If (AWS::NoValue dropped)."""
+        if isinstance(value, dict) and "Fn::If" in value:
+            _, yes, no = value["Fn::If"]
+            return [arn for branch in (yes, no) if branch != {"Ref": "AWS::NoValue"} for arn in self.resolve_all(branch)]
+        return [self.resolve(value)]
+
     def resolve(self, value):
         """A Resource entry as a plain string ARN pattern."""
         if isinstance(value, str):
@@ -152,6 +161,8 @@ class Template:
             target = value["Ref"]
             if target in self.resources and self.resources[target]["Type"] in REF_ARN:
                 return REF_ARN[self.resources[target]["Type"]]
+            if target in self.parameters and target in PARAMETER_ARN:
+                return PARAMETER_ARN[target]
             raise ValueError(f"{self.path}: teach iam_lint.py what Ref {target} is as an ARN")
         raise ValueError(f"{self.path}: cannot read the Resource {value!r}")
 
@@ -216,7 +227,7 @@ def check_statement(where, st, template):
         return findings
     actions = as_list(st.get("Action", []))
     raw_resources = as_list(st.get("Resource", []))
-    resources = [template.resolve(r) for r in raw_resources]
+    resources = [arn for r in raw_resources for arn in template.resolve_all(r)]
     condition_keys = [k for block in (st.get("Condition") or {}).values() for k in block]
     for action in actions:
         svc, priv = privilege(action)

@@ -69,6 +69,17 @@ class LintFindsWhatIsWrong(unittest.TestCase):
         self.assertEqual(len(findings), 1)
         self.assertIn("fits none of its resource types", findings[0])
 
+    def test_both_branches_of_an_if_are_linted(self):
+        findings = lint_statement(
+            """\
+            - Effect: Allow
+              Action: sqs:SendMessage
+              Resource: !If [Cond, !GetAtt Queue.Arn, "arn:aws:sns:eu-central-1:123456789012:topic"]
+            """
+        )
+        self.assertEqual(len(findings), 1, findings)
+        self.assertIn("arn:aws:sns:eu-central-1:123456789012:topic: fits none", findings[0])
+
     def test_a_condition_key_not_listed_for_the_action(self):
         findings = lint_statement("""\
             - Effect: Allow

@@ -27,6 +27,8 @@ pub struct Clients {
     pub organizations: aws_sdk_organizations::Client,
     pub iam: aws_sdk_iam::Client,
     pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub sqs: aws_sdk_sqs::Client,
 }
 
 impl Emulator {
@@ -109,6 +111,8 @@ impl Emulator {
             organizations: aws_sdk_organizations::Client::new(&sdk),
             iam: aws_sdk_iam::Client::new(&sdk),
             cloudtrail: aws_sdk_cloudtrail::Client::new(&sdk),
+            sns: aws_sdk_sns::Client::new(&sdk),
+            sqs: aws_sdk_sqs::Client::new(&sdk),
         }
     }
 

@@ -12,6 +12,7 @@ mod lambda;
 mod listener;
 pub mod resources;
 pub mod seeds;
+mod subscriber;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,6 +25,7 @@ pub use faults::FaultProxy;
 pub use lambda::{invoke_lambda, tag_event};
 pub use listener::{ReceivedRequest, ResponseUrl};
 pub use seeds::{seed, untag, wire, Seeded, Wire};
+pub use subscriber::Subscriber;
 
 /// The workspace root.
 pub fn root() -> PathBuf {

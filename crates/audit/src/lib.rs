@@ -3,6 +3,7 @@
 //! resource is unprotected when it is not covered (and not opted out), when it is covered without a recovery point in
 //! the last 26 h, or when a coverage source cannot be read.
 
+pub mod digest;
 mod judge;
 pub mod opt_in;
 mod points;

@@ -9,6 +9,19 @@ use superwerker_backup_domain::policy::{BackupPlanSpec, PlanRule};
 
 use crate::error::{exists, sdk, AdapterError, ErrorKind};
 
+/// IAM actions of the audit's AWS Backup reads (plans and selections, region settings, vaults, recovery points).
+pub(crate) const AUDIT_ACTIONS: &[&str] = &[
+    "backup:DescribeBackupVault",
+    "backup:DescribeRegionSettings",
+    "backup:GetBackupPlan",
+    "backup:GetBackupSelection",
+    "backup:ListBackupPlans",
+    "backup:ListBackupSelections",
+    "backup:ListBackupVaults",
+    "backup:ListRecoveryPointsByBackupVault",
+    "backup:ListRecoveryPointsByResource",
+];
+
 /// IAM actions of the bootstrap's AWS Backup calls. CreateBackupVault mounts the vault's storage
 /// (`backup-storage:MountCapsule`, AWS Backup API reference, CreateBackupVault permissions); CreateBackupSelection
 /// passes the backup service role (`iam:PassRole`).

@@ -10,10 +10,40 @@ pub fn tagger() -> Vec<&'static str> {
     sorted(services().into_iter().flat_map(|s| actions(s).0.iter().copied()))
 }
 
-/// `backup-backfill`: inventory, the Tagging API, and the service permissions `tag:TagResources` acts with.
+/// `superwerker-backup backfill`: inventory, the Tagging API, and the service permissions `tag:TagResources` acts
+/// with.
 pub fn backfill() -> Vec<&'static str> {
     let per_service = services().into_iter().flat_map(|s| actions(s).1.iter().copied());
     sorted(per_service.chain(tagging::BACKFILL_ACTIONS.iter().copied()))
+}
+
+/// `superwerker-backup audit`: the inventory's reads, and the coverage sources (AWS Backup, Organizations, IAM,
+/// CloudTrail). Reads only.
+pub fn audit() -> Vec<&'static str> {
+    let inventory = backfill().into_iter().filter(|a| !is_write(a));
+    sorted(
+        inventory
+            .chain(crate::backup::AUDIT_ACTIONS.iter().copied())
+            .chain(crate::organizations::AUDIT_ACTIONS.iter().copied())
+            .chain(crate::roles::AUDIT_ACTIONS.iter().copied())
+            .chain(crate::trails::AUDIT_ACTIONS.iter().copied()),
+    )
+}
+
+/// `backup-backfill`, the daily sweep: the backfill, then the audit of its region and the digest to the alert topic.
+pub fn sweep() -> Vec<&'static str> {
+    sorted(
+        backfill()
+            .into_iter()
+            .chain(audit())
+            .chain(crate::alerts::DIGEST_ACTIONS.iter().copied()),
+    )
+}
+
+/// Whether an action writes (tags): the tagging actions of every kind's service and of the Tagging API.
+fn is_write(action: &str) -> bool {
+    let name = action.split_once(':').map_or(action, |(_, n)| n);
+    ["CreateTags", "TagResource", "TagResources", "AddTagsToResource"].contains(&name)
 }
 
 /// `backup-bootstrap`: Organizations policies, AWS Backup vault/plan/selection.
@@ -44,6 +74,9 @@ pub fn action_of(operation: &str) -> Option<String> {
         "Organizations" => "organizations",
         "Backup" => "backup",
         "STS" => "sts",
+        "IAM" => "iam",
+        "CloudTrail" => "cloudtrail",
+        "SNS" => "sns",
         sdk => services().into_iter().map(names).find(|(n, _)| *n == sdk)?.1,
     };
     Some(format!("{prefix}:{name}"))
@@ -66,9 +99,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_audit_only_reads_and_the_sweep_also_publishes_its_digest() {
+        let audit = audit();
+        assert!(audit.iter().all(|a| !is_write(a)), "{audit:?}");
+        assert!(audit.contains(&"backup:ListRecoveryPointsByBackupVault") && audit.contains(&"ec2:DescribeVolumes"));
+        let sweep = sweep();
+        for a in backfill().iter().chain(&audit).chain(&["sns:Publish"]) {
+            assert!(sweep.contains(a), "{a} missing from the sweep's actions");
+        }
+        assert!(backfill().contains(&"ec2:CreateTags") && !audit.contains(&"ec2:CreateTags"));
+    }
+
+    #[test]
     fn maps_operations_to_actions() {
         assert_eq!(action_of("EC2.CreateTags").as_deref(), Some("ec2:CreateTags"));
         assert_eq!(action_of("Tagging.GetResources").as_deref(), Some("tag:GetResources"));
+        assert_eq!(action_of("SNS.Publish").as_deref(), Some("sns:Publish"));
         assert_eq!(action_of("Nope.X"), None);
         assert_eq!(action_of("garbage"), None);
     }

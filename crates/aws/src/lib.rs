@@ -2,6 +2,7 @@
 //! facade (credentials, region, endpoint, retries — all from the AWS SDK's standard chain, so `AWS_ENDPOINT_URL`
 //! works), with a counter of every request sent.
 
+pub mod alerts;
 pub mod backup;
 pub mod config;
 pub mod counter;

@@ -20,6 +20,10 @@ use crate::CallCounter;
 /// Attempts per Organizations call (the first one included), unless `AWS_MAX_ATTEMPTS` says otherwise.
 pub const MAX_ATTEMPTS: u32 = 6;
 
+/// IAM actions of the audit's Organizations read: its own account's effective backup policy ("This operation can be
+/// called from any account in the organization", Organizations API reference, DescribeEffectivePolicy).
+pub(crate) const AUDIT_ACTIONS: &[&str] = &["organizations:DescribeEffectivePolicy"];
+
 /// IAM actions of the bootstrap's Organizations calls.
 pub(crate) const BOOTSTRAP_ACTIONS: &[&str] = &[
     "organizations:AttachPolicy",

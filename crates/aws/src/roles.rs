@@ -4,6 +4,9 @@ use aws_sdk_iam::Client;
 
 use crate::error::{exists, AdapterError};
 
+/// IAM actions of the audit's role look-up.
+pub(crate) const AUDIT_ACTIONS: &[&str] = &["iam:GetRole"];
+
 /// IAM (a global service), as far as the audit reads it.
 #[derive(Clone, Debug)]
 pub struct Roles {

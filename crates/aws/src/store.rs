@@ -148,6 +148,12 @@ impl Aws {
         )
     }
 
+    /// The SNS topic `arn` (published to in the topic's own region, the ARN's fourth field).
+    pub fn alert_topic(&self, arn: &str) -> crate::alerts::AlertTopic {
+        let region = arn.split(':').nth(3).filter(|r| !r.is_empty()).unwrap_or("us-east-1");
+        crate::alerts::AlertTopic::new(client!(aws_sdk_sns, &in_region(&self.sdk, region), &self.calls), arn)
+    }
+
     /// AWS Backup in `region`.
     pub fn backup(&self, region: &str) -> Backup {
         Backup::new(

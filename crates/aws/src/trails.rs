@@ -6,6 +6,13 @@ use superwerker_backup_domain::coverage::{FieldSelector, TrailSelector, TrailSta
 
 use crate::error::{sdk, AdapterError};
 
+/// IAM actions of the audit's CloudTrail reads.
+pub(crate) const AUDIT_ACTIONS: &[&str] = &[
+    "cloudtrail:DescribeTrails",
+    "cloudtrail:GetEventSelectors",
+    "cloudtrail:GetTrailStatus",
+];
+
 #[derive(Clone, Debug)]
 pub struct Trails {
     client: Client,

@@ -228,8 +228,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             use superwerker_backup_aws::iam;
             let actions = serde_json::json!({
                 "backup-tagger": iam::tagger(),
-                "backup-backfill": iam::backfill(),
+                "backup-backfill": iam::sweep(),
                 "backup-bootstrap": iam::bootstrap(),
+                "superwerker-backup backfill": iam::backfill(),
+                "superwerker-backup audit": iam::audit(),
             });
             println!("{}", serde_json::to_string_pretty(&actions)?);
             Ok(ExitCode::SUCCESS)

@@ -1,16 +1,17 @@
 //! `backup-backfill` Lambda: a manual invocation `{"dryRun": bool}` or the daily EventBridge Scheduled Event (the sweep
 //! that catches anything the event path missed), always for the function's own region: every region has its own
-//! stack, and the role may tag only there. Answers the report as JSON; a partial run (some resources failed) fails
-//! the invocation so it is seen (Errors metric, the dead-letter queue), after logging the report.
-
-use std::sync::Arc;
+//! stack, and the role may tag only there. A sweep then audits the region and sends one digest to the alert topic when
+//! anything is unprotected (`SUPERWERKER_BACKUP_ALERT_TOPIC_ARN`; lib.rs). Answers the report as JSON, with the
+//! audit's counts under `digest`; a partial run (some resources failed) or a digest that could not be sent fails the
+//! invocation so it is seen (the dead-letter queue and its alarm), after logging the report.
 
 use lambda_runtime::{service_fn, Diagnostic, Error, LambdaEvent};
 use serde::Deserialize;
 use serde_json::Value;
 use superwerker_backup_aws::Aws;
-use superwerker_backup_backfill::{run, BackfillOptions, NoProgress};
+use superwerker_backup_backfill::BackfillOptions;
 use superwerker_backup_domain::TagSettings;
+use superwerker_backup_sweep::{sweep, Swept, ENV_ALERT_TOPIC_ARN};
 
 /// Environment variable: overrides the per-account write rate of kinds that have one (DynamoDB: 5 per second, AWS's
 /// per-account limit); 0 = no pause, for emulators.
@@ -76,14 +77,18 @@ async fn main() -> Result<(), Error> {
         .region()
         .ok_or("no AWS region configured (AWS_REGION is set by Lambda; set it when running elsewhere)")?
         .to_owned();
-    let (aws, settings, region) = (&aws, &settings, &region);
+    let topic = std::env::var(ENV_ALERT_TOPIC_ARN)
+        .ok()
+        .filter(|arn| !arn.trim().is_empty())
+        .map(|arn| aws.alert_topic(arn.trim()));
+    let (aws, settings, region, topic) = (&aws, &settings, &region, &topic);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let opts = options(event.payload, settings, region).map_err(|e| Diagnostic {
             error_type: "BadRequest".into(),
             error_message: e,
         })?;
         let sweeping = !opts.dry_run;
-        let report = run(aws, &opts, Arc::new(NoProgress)).await.map_err(|e| {
+        let Swept { report, digest } = sweep(aws, &opts, topic.as_ref()).await.map_err(|e| {
             if sweeping {
                 metric_line(false);
             }
@@ -96,25 +101,43 @@ async fn main() -> Result<(), Error> {
         if sweeping {
             metric_line(!report.partial);
         }
+        let mut errors: Vec<String> = Vec::new();
         if report.partial {
             let failed: Vec<String> = report
                 .failures()
                 .take(20)
                 .map(|f| format!("{}: {}", f.resource, f.error))
                 .collect();
-            return Err(Diagnostic {
-                error_type: "PartialBackfill".into(),
-                error_message: format!(
-                    "{} resources failed (the others were done): {}",
-                    report.failures().count(),
-                    failed.join("; ")
-                ),
-            });
+            errors.push(format!(
+                "{} resources failed (the others were done): {}",
+                report.failures().count(),
+                failed.join("; ")
+            ));
         }
-        serde_json::to_value(&report).map_err(|e| Diagnostic {
+        let mut answer = serde_json::to_value(&report).map_err(|e| Diagnostic {
             error_type: "Serialize".into(),
             error_message: e.to_string(),
-        })
+        })?;
+        match digest {
+            Some(Ok(outcome)) => {
+                tracing::info!(digest = %serde_json::to_string(&outcome).unwrap_or_default(), "audit after the sweep");
+                answer["digest"] = serde_json::to_value(&outcome).unwrap_or_default();
+            }
+            Some(Err(e)) => errors.push(e.to_string()),
+            None => {}
+        }
+        if !errors.is_empty() {
+            return Err(Diagnostic {
+                error_type: if report.partial {
+                    "PartialBackfill"
+                } else {
+                    "DigestFailed"
+                }
+                .into(),
+                error_message: errors.join("; "),
+            });
+        }
+        Ok::<Value, Diagnostic>(answer)
     }))
     .await
 }

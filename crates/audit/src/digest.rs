@@ -1,0 +1,202 @@
+//! The daily sweep's digest of unprotected resources (README, Alerts): one message per account and region, with the
+//! counts by reason and the first resources with their reasons and fixes — never one message per resource, and none
+//! when everything is protected.
+
+use std::collections::BTreeMap;
+
+use crate::report::{verdict_name, AuditEntry, AuditReport};
+
+/// How many resources a digest names (the rest are counted): keeps one message far below SNS's 256 KB limit.
+pub const SAMPLE: usize = 25;
+
+/// At most this many unreadable sources are named.
+const PROBLEMS: usize = 5;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Digest {
+    pub subject: String,
+    pub message: String,
+    /// How many resources it is about (named or counted).
+    pub unprotected: u64,
+}
+
+/// The digest of an audit of `account` in `region`, or `None` when there is nothing to tell: no unprotected resource,
+/// no region-level finding, no resource left unlisted. `tagged_now` are the resources this sweep has just tagged:
+/// they have had no backup yet, and the message says so rather than calling it a missed backup.
+pub fn digest(
+    report: &AuditReport,
+    account: &str,
+    region: &str,
+    tagged_now: &[String],
+    sample: usize,
+) -> Option<Digest> {
+    if !report.fails_gate() && !report.partial() {
+        return None;
+    }
+    let mut unprotected: Vec<&AuditEntry> = report.entries.iter().filter(|e| e.verdict.is_unprotected()).collect();
+    unprotected.sort_by(|a, b| (verdict_name(a.verdict), &a.resource).cmp(&(verdict_name(b.verdict), &b.resource)));
+    let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
+    for e in &unprotected {
+        *by_reason.entry(verdict_name(e.verdict)).or_default() += 1;
+    }
+    let n = unprotected.len();
+    let mut m = format!(
+        "superwerker-backup's daily audit found {n} resource{} in account {account}, region {region}, that AWS Backup \
+         would not back up.\n",
+        if n == 1 { "" } else { "s" }
+    );
+    if !by_reason.is_empty() {
+        m.push_str("\nBy reason:\n");
+        for (reason, count) in &by_reason {
+            m.push_str(&format!("  {reason}: {count}\n"));
+        }
+        m.push_str(&format!(
+            "\nResources{}:\n",
+            if n > sample {
+                format!(" (the first {sample} of {n})")
+            } else {
+                String::new()
+            }
+        ));
+        for e in unprotected.iter().take(sample) {
+            m.push_str(&format!("- {} ({}): {}\n", e.resource, e.kind, verdict_name(e.verdict)));
+            if tagged_now.contains(&e.resource) {
+                m.push_str("    tagged by this sweep just now: its first backup comes with the plan's next window\n");
+            }
+            if let Some(why) = &e.reason {
+                m.push_str(&format!("    why: {why}\n"));
+            }
+        }
+    }
+    if !report.findings.is_empty() {
+        m.push_str("\nIn this region:\n");
+        for f in &report.findings {
+            m.push_str(&format!("- {f}\n"));
+        }
+    }
+    if report.partial() {
+        m.push_str("\nNot listed, so not judged (the audit is partial):\n");
+        for u in &report.unlisted {
+            m.push_str(&format!("- {u}\n"));
+        }
+    }
+    if !report.problems.is_empty() {
+        m.push_str("\nCould not be read:\n");
+        for p in report.problems.iter().take(PROBLEMS) {
+            m.push_str(&format!("- {p}\n"));
+        }
+        if report.problems.len() > PROBLEMS {
+            m.push_str(&format!("- … and {} more\n", report.problems.len() - PROBLEMS));
+        }
+    }
+    m.push_str(&format!(
+        "\nEvery resource with its verdict: superwerker-backup audit --regions {region} (credentials of account \
+         {account}).\nSent once a day by the sweep; no message means nothing was found.\n"
+    ));
+    let mut subject = format!("superwerker-backup: {n} unprotected in {account} {region}");
+    if n == 0 {
+        subject = format!("superwerker-backup: audit findings in {account} {region}");
+    }
+    Some(Digest {
+        subject,
+        message: m,
+        unprotected: n as u64,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use superwerker_backup_domain::coverage::Verdict;
+
+    use super::*;
+
+    fn entry(resource: &str, verdict: Verdict, reason: Option<&str>) -> AuditEntry {
+        AuditEntry {
+            resource: resource.into(),
+            kind: "ec2:volume".into(),
+            region: "eu-west-1".into(),
+            tag_value: None,
+            covered_by: vec![],
+            newest_recovery_point_age_hours: None,
+            newest_recovery_point_age_minutes: None,
+            allowed_age_minutes: None,
+            verdict,
+            reason: reason.map(str::to_owned),
+            protected_through: None,
+        }
+    }
+
+    fn report(entries: Vec<AuditEntry>) -> AuditReport {
+        let mut r = AuditReport {
+            entries,
+            ..AuditReport::default()
+        };
+        r.tally();
+        r
+    }
+
+    #[test]
+    fn nothing_to_tell_sends_nothing() {
+        let clean = report(vec![
+            entry("arn:1", Verdict::Protected, None),
+            entry("arn:2", Verdict::OptedOut, None),
+        ]);
+        assert_eq!(digest(&clean, "111111111111", "eu-west-1", &[], SAMPLE), None);
+    }
+
+    #[test]
+    fn names_each_unprotected_resource_with_its_reason_and_counts_by_reason() {
+        let r = report(vec![
+            entry("arn:ok", Verdict::Protected, None),
+            entry("arn:efs", Verdict::NotOptedIn, Some("opt in to EFS")),
+            entry("arn:vol", Verdict::KeyCaseConflict, Some("rename Superwerker:Backup")),
+            entry("arn:table", Verdict::NoRecentRecoveryPoint, Some("no COMPLETED point")),
+        ]);
+        let d = digest(&r, "111111111111", "eu-west-1", &["arn:table".into()], SAMPLE).unwrap();
+        assert_eq!(d.unprotected, 3);
+        assert_eq!(d.subject, "superwerker-backup: 3 unprotected in 111111111111 eu-west-1");
+        for line in [
+            "  not-opted-in: 1\n",
+            "  key-case-conflict: 1\n",
+            "  no-recent-recovery-point: 1\n",
+            "- arn:efs (ec2:volume): not-opted-in\n    why: opt in to EFS\n",
+            "- arn:vol (ec2:volume): key-case-conflict\n    why: rename Superwerker:Backup\n",
+            "- arn:table (ec2:volume): no-recent-recovery-point\n    tagged by this sweep just now",
+        ] {
+            assert!(d.message.contains(line), "{line:?} missing from\n{}", d.message);
+        }
+        assert!(!d.message.contains("arn:ok"), "{}", d.message);
+        assert!(d.message.contains("account 111111111111, region eu-west-1"));
+    }
+
+    #[test]
+    fn names_the_first_few_and_counts_the_rest() {
+        let many: Vec<AuditEntry> = (0..40)
+            .map(|i| entry(&format!("arn:vol-{i:02}"), Verdict::Untagged, None))
+            .collect();
+        let d = digest(&report(many), "111111111111", "eu-west-1", &[], 10).unwrap();
+        assert_eq!(d.unprotected, 40);
+        assert!(d.message.contains("Resources (the first 10 of 40):"), "{}", d.message);
+        assert!(
+            d.message.contains("arn:vol-09") && !d.message.contains("arn:vol-10"),
+            "{}",
+            d.message
+        );
+        assert!(d.message.contains("  untagged: 40\n"), "{}", d.message);
+    }
+
+    #[test]
+    fn a_region_finding_alone_is_told() {
+        let mut r = report(vec![entry("arn:ok", Verdict::Protected, None)]);
+        r.findings
+            .push("no trail delivers creation events here: create one".into());
+        let d = digest(&r, "111111111111", "eu-west-1", &[], SAMPLE).unwrap();
+        assert_eq!(d.unprotected, 0);
+        assert!(d.subject.contains("audit findings"), "{}", d.subject);
+        assert!(
+            d.message.contains("- no trail delivers creation events here"),
+            "{}",
+            d.message
+        );
+    }
+}

@@ -1,0 +1,91 @@
+//! The daily sweep (README, Alerts): the backfill tags what it can, then the audit judges every resource of the region,
+//! and when anything is unprotected one digest goes to the alert topic. The Lambda binary (`main.rs`) calls [`sweep`];
+//! the emulator tests call it too, with a topic of their own.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use superwerker_backup_audit::digest::{digest, SAMPLE};
+use superwerker_backup_audit::{audit, AuditError, Sources};
+use superwerker_backup_aws::alerts::AlertTopic;
+use superwerker_backup_aws::{AdapterError, Aws};
+use superwerker_backup_backfill::{run, BackfillError, BackfillOptions, NoProgress, Report};
+use thiserror::Error;
+
+/// Environment variable: the SNS topic the digest goes to (the stack's alert topic); unset, no audit runs.
+pub const ENV_ALERT_TOPIC_ARN: &str = "SUPERWERKER_BACKUP_ALERT_TOPIC_ARN";
+
+#[derive(Debug, Error)]
+pub enum DigestError {
+    #[error("the audit after the sweep failed: {0}")]
+    Audit(#[from] AuditError),
+    #[error("the digest could not be published to {topic}: {source}")]
+    Publish { topic: String, source: AdapterError },
+    #[error(transparent)]
+    Aws(#[from] AdapterError),
+}
+
+/// What the audit after the sweep found, and the digest's SNS message id when one was sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DigestOutcome {
+    pub audited: u64,
+    pub unprotected: u64,
+    pub counts: std::collections::BTreeMap<String, u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+}
+
+/// Audits the regions of `opts` (the function's own) and publishes one digest to `topic` when anything is
+/// unprotected; `tagged_now` are the resources the sweep just tagged (the digest says they had no backup yet).
+pub async fn audit_and_digest(
+    aws: &Aws,
+    opts: &BackfillOptions,
+    topic: &AlertTopic,
+    tagged_now: &[String],
+    now: SystemTime,
+) -> Result<DigestOutcome, DigestError> {
+    let sources = Sources::from_aws(aws, &opts.regions);
+    let report = audit(aws, &sources, opts, now).await?;
+    let account = aws.caller_account().await?;
+    let mut outcome = DigestOutcome {
+        audited: report.entries.len() as u64,
+        unprotected: report.unprotected,
+        counts: report.counts.clone(),
+        message_id: None,
+    };
+    if let Some(d) = digest(&report, &account, &opts.regions.join(","), tagged_now, SAMPLE) {
+        let id = topic
+            .publish(&d.subject, &d.message)
+            .await
+            .map_err(|source| DigestError::Publish {
+                topic: topic.arn().to_owned(),
+                source,
+            })?;
+        tracing::info!(topic = topic.arn(), message_id = %id, unprotected = d.unprotected, "digest sent");
+        outcome.message_id = Some(id);
+    } else {
+        tracing::info!(audited = outcome.audited, "nothing unprotected: no digest");
+    }
+    Ok(outcome)
+}
+
+/// A run of the function: the backfill's report, and for a sweep with a topic, the audit after it (or why it failed).
+#[derive(Debug)]
+pub struct Swept {
+    pub report: Report,
+    pub digest: Option<Result<DigestOutcome, DigestError>>,
+}
+
+/// Backfills the regions of `opts`; unless it is a dry run and when there is a `topic`, then audits them and sends the
+/// digest — after a partial backfill too: what could not be tagged is among what the digest names.
+pub async fn sweep(aws: &Aws, opts: &BackfillOptions, topic: Option<&AlertTopic>) -> Result<Swept, BackfillError> {
+    let report = run(aws, opts, Arc::new(NoProgress)).await?;
+    let digest = match topic {
+        Some(topic) if !opts.dry_run => {
+            Some(audit_and_digest(aws, opts, topic, &report.tagged_resources, SystemTime::now()).await)
+        }
+        _ => None,
+    };
+    Ok(Swept { report, digest })
+}
