@@ -116,6 +116,22 @@ async fn one_digest_names_the_unprotected_resources_and_a_clean_region_gets_none
         superwerker_backup_aws::iam::undeclared(aws.calls().snapshot().keys(), &superwerker_backup_aws::iam::sweep());
     assert!(undeclared.is_empty(), "calls the role does not grant: {undeclared:?}");
 
+    // A sweep whose time for writes ran out: the untagged volume is deferred, the report incomplete, and no digest
+    // is sent (only the sweep that completes sends it).
+    let untagged = dirty.volume_arn(&dirty.create_volume(&[]).await.unwrap());
+    let out_of_time = BackfillOptions {
+        stop_writes_at: Some(std::time::Instant::now()),
+        ..options("ca-central-1")
+    };
+    let swept = sweep(&aws, &out_of_time, Some(&topic)).await.unwrap();
+    assert!(swept.report.incomplete && !swept.report.partial, "{:?}", swept.report);
+    assert_eq!(swept.report.kinds["ec2:volume"].deferred, 1, "{:?}", swept.report);
+    assert_eq!(swept.report.total_tagged(), 0);
+    assert!(swept.digest.is_none());
+    assert_eq!(swept.digest_skipped, Some(superwerker_backup_sweep::INCOMPLETE));
+    assert_eq!(dirty.tag_value(&untagged, KEY).await.unwrap(), None);
+    assert!(em.received(&subscriber).await.unwrap().is_empty());
+
     // A dry run neither audits nor sends.
     let dry = BackfillOptions {
         dry_run: true,

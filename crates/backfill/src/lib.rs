@@ -45,6 +45,9 @@ pub struct BackfillOptions {
     /// Overrides the per-account write rate of kinds that have one (DynamoDB: 5 per second); 0 = no pause, for
     /// emulators without quotas.
     pub rate_override: Option<f64>,
+    /// No write starts after this instant: the rest is reported deferred and the report incomplete (the Lambda sets
+    /// it before its own deadline, so that the report is still logged and the audit still runs).
+    pub stop_writes_at: Option<std::time::Instant>,
 }
 
 impl Default for BackfillOptions {
@@ -55,6 +58,7 @@ impl Default for BackfillOptions {
             settings: TagSettings::default(),
             concurrency: 8,
             rate_override: None,
+            stop_writes_at: None,
         }
     }
 }
@@ -106,6 +110,7 @@ pub async fn apply(aws: &Aws, opts: &BackfillOptions, plan: Plan, progress: Arc<
             tag: &tag,
             settings: &opts.settings,
             progress: progress.as_ref(),
+            stop_at: opts.stop_writes_at,
         };
         for region in &plan.regions {
             for kind in ResourceKind::all() {

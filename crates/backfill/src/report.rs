@@ -9,6 +9,10 @@ use superwerker_backup_domain::{ResourceKind, TagSettings};
 use crate::plan::{kept, Plan, State};
 use crate::write::Written;
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// One resource that could not be read or tagged, with the AWS error.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Failure {
@@ -36,6 +40,9 @@ pub struct KindReport {
     pub tagged: u64,
     /// Would be tagged (dry run only).
     pub would_tag: u64,
+    /// Not written: the run's time for writes was up; the next sweep tags them.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub deferred: u64,
     pub failed: Vec<Failure>,
 }
 
@@ -52,6 +59,8 @@ pub struct Report {
     pub elapsed_ms: u64,
     /// Some resources failed; the others were done.
     pub partial: bool,
+    /// The run's time for writes ran out: some resources are deferred to the next sweep (`deferred` per kind).
+    pub incomplete: bool,
     /// The ARNs tagged (or that would be tagged), for audit trails and tests.
     pub tagged_resources: Vec<String>,
     /// By "<region> <kind label>", for kinds whose tags come from the Tagging API's index (DynamoDB tables): how the
@@ -157,6 +166,13 @@ impl Report {
                         k.fail(&arn, e);
                         ("failed", e.clone())
                     }
+                    Some(Written::Deferred) => {
+                        k.deferred += 1;
+                        (
+                            "deferred",
+                            "the sweep's time for writes ran out first; the next sweep tags it".to_owned(),
+                        )
+                    }
                     None => {
                         let e = "not attempted: its region's tagging task failed";
                         k.fail(&arn, e);
@@ -168,6 +184,7 @@ impl Report {
         }
         let partial = report.failures().next().is_some();
         report.partial = partial;
+        report.incomplete = report.kinds.values().any(|k| k.deferred > 0);
         report
     }
 
@@ -217,9 +234,16 @@ impl Report {
             calls.join(", "),
             self.regions.join(", ")
         ));
+        if self.incomplete {
+            let deferred: u64 = self.kinds.values().map(|k| k.deferred).sum();
+            out.push_str(&format!(
+                "backfill: INCOMPLETE — time ran out before {deferred} writes; the next sweep tags them\n"
+            ));
+        }
         out.push_str(match (self.partial, self.dry_run) {
             (true, _) => "backfill: PARTIAL — the resources above failed, all others were done\n",
             (false, true) => "backfill: dry run, nothing was written\n",
+            (false, false) if self.incomplete => "",
             (false, false) => "backfill: complete\n",
         });
         out

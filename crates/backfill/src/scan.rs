@@ -125,6 +125,7 @@ pub(crate) async fn scan_then_tag(
 ) -> Result<(Plan, Outcomes), BackfillError> {
     let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
     let pacing = Arc::new(limits(opts.rate_override));
+    let stop_at = opts.stop_writes_at;
     let mut tasks = tokio::task::JoinSet::new();
     for region in &regions {
         for kind in ResourceKind::all() {
@@ -151,6 +152,7 @@ pub(crate) async fn scan_then_tag(
                             tag,
                             settings: &settings,
                             progress: progress.as_ref(),
+                            stop_at,
                         };
                         outcomes.extend(
                             writer

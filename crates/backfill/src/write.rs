@@ -16,6 +16,8 @@ pub enum Written {
     /// Refused by the role's guard; re-read: someone set this value after the scan.
     Kept(String),
     Failed(String),
+    /// Not attempted: the run's time for writes was up (`BackfillOptions::stop_writes_at`); the next sweep tags it.
+    Deferred,
 }
 
 /// Refused writes re-read per call of [`write`], at most (a role refused everything would otherwise cost one read
@@ -74,6 +76,8 @@ pub struct Writer<'a> {
     pub tag: &'a Tag,
     pub settings: &'a TagSettings,
     pub progress: &'a dyn Progress,
+    /// No batch starts after this instant (its resources are [`Written::Deferred`]).
+    pub stop_at: Option<Instant>,
 }
 
 impl Writer<'_> {
@@ -88,9 +92,20 @@ impl Writer<'_> {
         limit: Option<&RateLimit>,
     ) -> Vec<(String, Written)> {
         let mut raw = Vec::with_capacity(todo.len());
+        let mut deferred: Vec<String> = Vec::new();
+        let time_is_up = || self.stop_at.is_some_and(|at| Instant::now() >= at);
         for batch in todo.chunks(kind.spec().batch) {
+            // Checked before and after the pacing wait: a batch that would start past the deadline is deferred.
+            if !deferred.is_empty() || time_is_up() {
+                deferred.extend(batch.iter().map(|r| r.arn.to_string()));
+                continue;
+            }
             if let Some(limit) = limit {
                 limit.take(batch.len()).await;
+            }
+            if time_is_up() {
+                deferred.extend(batch.iter().map(|r| r.arn.to_string()));
+                continue;
             }
             raw.extend(self.aws.write_bulk(kind, region, batch, self.tag).await);
             self.progress.tagged(batch.len() as u64);
@@ -116,6 +131,7 @@ impl Writer<'_> {
             };
             out.push((arn, written));
         }
+        out.extend(deferred.into_iter().map(|arn| (arn, Written::Deferred)));
         out
     }
 }

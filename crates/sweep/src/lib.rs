@@ -70,22 +70,35 @@ pub async fn audit_and_digest(
     Ok(outcome)
 }
 
-/// A run of the function: the backfill's report, and for a sweep with a topic, the audit after it (or why it failed).
+/// A run of the function: the backfill's report, and for a sweep with a topic, the audit after it (or why it failed,
+/// or why it did not run).
 #[derive(Debug)]
 pub struct Swept {
     pub report: Report,
     pub digest: Option<Result<DigestOutcome, DigestError>>,
+    pub digest_skipped: Option<&'static str>,
 }
 
+/// Why an incomplete sweep sends no digest.
+pub const INCOMPLETE: &str = "the sweep is incomplete (its time for writes ran out): the sweep that completes sends \
+                              the digest; the sweep-part alarm tells of this one";
+
 /// Backfills the regions of `opts`; unless it is a dry run and when there is a `topic`, then audits them and sends the
-/// digest — after a partial backfill too: what could not be tagged is among what the digest names.
+/// digest — after a partial backfill too (what could not be tagged is among what the digest names), but not after
+/// an incomplete one: only the sweep that completes sends it.
 pub async fn sweep(aws: &Aws, opts: &BackfillOptions, topic: Option<&AlertTopic>) -> Result<Swept, BackfillError> {
     let report = run(aws, opts, Arc::new(NoProgress)).await?;
-    let digest = match topic {
-        Some(topic) if !opts.dry_run => {
-            Some(audit_and_digest(aws, opts, topic, &report.tagged_resources, SystemTime::now()).await)
-        }
-        _ => None,
+    let (digest, digest_skipped) = match topic {
+        Some(_) if !opts.dry_run && report.incomplete => (None, Some(INCOMPLETE)),
+        Some(topic) if !opts.dry_run => (
+            Some(audit_and_digest(aws, opts, topic, &report.tagged_resources, SystemTime::now()).await),
+            None,
+        ),
+        _ => (None, None),
     };
-    Ok(Swept { report, digest })
+    Ok(Swept {
+        report,
+        digest,
+        digest_skipped,
+    })
 }

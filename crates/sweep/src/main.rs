@@ -5,6 +5,8 @@
 //! audit's counts under `digest`; a partial run (some resources failed) or a digest that could not be sent fails the
 //! invocation so it is seen (the dead-letter queue and its alarm), after logging the report.
 
+use std::time::{Duration, Instant};
+
 use lambda_runtime::{service_fn, Diagnostic, Error, LambdaEvent};
 use serde::Deserialize;
 use serde_json::Value;
@@ -24,6 +26,20 @@ struct ManualRequest {
     dry_run: bool,
     #[serde(default)]
     regions: Vec<String>,
+}
+
+/// Time kept back from the invocation's deadline (Lambda's `Timeout`, at most 900 s) when writes stop: the audit after
+/// the sweep, the report and the metric line still run in it.
+const RESERVE_AFTER_WRITES: Duration = Duration::from_secs(180);
+
+/// When writes must stop, from the invocation's deadline (epoch milliseconds, Lambda's context).
+fn stop_writes_at(deadline_ms: u64) -> Instant {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    Instant::now() + left.saturating_sub(RESERVE_AFTER_WRITES)
 }
 
 fn options(payload: Value, settings: &TagSettings, own_region: &str) -> Result<BackfillOptions, String> {
@@ -83,12 +99,17 @@ async fn main() -> Result<(), Error> {
         .map(|arn| aws.alert_topic(arn.trim()));
     let (aws, settings, region, topic) = (&aws, &settings, &region, &topic);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let opts = options(event.payload, settings, region).map_err(|e| Diagnostic {
+        let mut opts = options(event.payload, settings, region).map_err(|e| Diagnostic {
             error_type: "BadRequest".into(),
             error_message: e,
         })?;
+        opts.stop_writes_at = Some(stop_writes_at(event.context.deadline));
         let sweeping = !opts.dry_run;
-        let Swept { report, digest } = sweep(aws, &opts, topic.as_ref()).await.map_err(|e| {
+        let Swept {
+            report,
+            digest,
+            digest_skipped: swept_skipped,
+        } = sweep(aws, &opts, topic.as_ref()).await.map_err(|e| {
             if sweeping {
                 metric_line(false);
             }
@@ -99,7 +120,10 @@ async fn main() -> Result<(), Error> {
         })?;
         tracing::info!(report = %serde_json::to_string(&report).unwrap_or_default(), "backfill report");
         if sweeping {
-            metric_line(!report.partial);
+            metric_line(!report.partial && !report.incomplete);
+        }
+        if let Some(why) = swept_skipped {
+            tracing::warn!(why, "no digest");
         }
         let mut errors: Vec<String> = Vec::new();
         if report.partial {
@@ -140,4 +164,34 @@ async fn main() -> Result<(), Error> {
         Ok::<Value, Diagnostic>(answer)
     }))
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn epoch_ms_in(d: Duration) -> u64 {
+        (std::time::SystemTime::now() + d)
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+    }
+
+    #[test]
+    fn writes_stop_the_reserve_before_the_deadline() {
+        let at = stop_writes_at(epoch_ms_in(Duration::from_secs(900)));
+        let until = at.saturating_duration_since(Instant::now());
+        assert!(
+            until > Duration::from_secs(715) && until <= Duration::from_secs(720),
+            "{until:?}"
+        );
+    }
+
+    #[test]
+    fn a_deadline_closer_than_the_reserve_stops_writes_at_once() {
+        for deadline in [epoch_ms_in(Duration::from_secs(60)), 0] {
+            let at = stop_writes_at(deadline);
+            assert!(at <= Instant::now(), "{deadline}");
+        }
+    }
 }
