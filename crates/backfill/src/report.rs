@@ -68,6 +68,10 @@ pub struct Report {
     /// probe, or one read each (and why).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub index_checks: BTreeMap<String, String>,
+    /// In a [`Report::bounded`] copy, how many entries each cut list left out (`taggedResources`, `<kind> failed`,
+    /// `<kind> caseConflicts`); the counts per kind are whole.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub omitted: BTreeMap<String, u64>,
 }
 
 impl KindReport {
@@ -188,6 +192,38 @@ impl Report {
         report
     }
 
+    /// The report with every list cut to its first `sample` entries, the rest counted in `omitted`: what the Lambda logs
+    /// and answers, whatever the account's size (CloudWatch Logs takes at most 1 MB per event, PutLogEvents API
+    /// reference; a Lambda response at most 6 MB, Lambda quotas). The counts per kind stay whole; the CLI's JSON keeps
+    /// the full lists.
+    pub fn bounded(&self, sample: usize) -> Report {
+        fn cut<T>(list: &mut Vec<T>, sample: usize, name: String, omitted: &mut BTreeMap<String, u64>) {
+            if list.len() > sample {
+                omitted.insert(name, (list.len() - sample) as u64);
+                list.truncate(sample);
+            }
+        }
+        let mut out = self.clone();
+        let mut omitted = BTreeMap::new();
+        cut(
+            &mut out.tagged_resources,
+            sample,
+            "taggedResources".into(),
+            &mut omitted,
+        );
+        for (label, k) in out.kinds.iter_mut() {
+            cut(&mut k.failed, sample, format!("{label} failed"), &mut omitted);
+            cut(
+                &mut k.case_conflicts,
+                sample,
+                format!("{label} caseConflicts"),
+                &mut omitted,
+            );
+        }
+        out.omitted = omitted;
+        out
+    }
+
     pub fn failures(&self) -> impl Iterator<Item = &Failure> {
         self.kinds.values().flat_map(|k| k.failed.iter())
     }
@@ -255,6 +291,36 @@ mod tests {
     use super::*;
     use crate::plan::Planned;
     use superwerker_backup_domain::ResourceRef;
+
+    #[test]
+    fn a_bounded_report_keeps_the_counts_and_a_sample_of_each_list() {
+        let mut report = Report::default();
+        let volumes = report.kinds.entry("ec2:volume".into()).or_default();
+        volumes.tagged = 5_000;
+        volumes.failed = (0..300)
+            .map(|i| Failure {
+                resource: format!("arn:aws:ec2:eu-west-1:111111111111:volume/vol-{i:017}"),
+                error: "Throttling: Rate exceeded".into(),
+            })
+            .collect();
+        report.tagged_resources = (0..5_000)
+            .map(|i| format!("arn:aws:ec2:eu-west-1:111111111111:volume/vol-{i:017}"))
+            .collect();
+        let bounded = report.bounded(100);
+        assert_eq!(bounded.tagged_resources, report.tagged_resources[..100]);
+        assert_eq!(bounded.kinds["ec2:volume"].failed.len(), 100);
+        assert_eq!(bounded.kinds["ec2:volume"].tagged, 5_000);
+        assert_eq!(
+            bounded.omitted,
+            BTreeMap::from([("taggedResources".into(), 4_900), ("ec2:volume failed".into(), 200)])
+        );
+        let (full, cut) = (
+            serde_json::to_string(&report).unwrap().len(),
+            serde_json::to_string(&bounded).unwrap().len(),
+        );
+        assert!(cut * 10 < full, "{cut} of {full} bytes");
+        assert_eq!(report.bounded(10_000).omitted, BTreeMap::new());
+    }
 
     #[test]
     fn the_table_fits_the_longest_kind_label() {

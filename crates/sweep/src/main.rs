@@ -28,18 +28,40 @@ struct ManualRequest {
     regions: Vec<String>,
 }
 
+/// How many entries of each list of the report the Lambda logs and answers (`Report::bounded`; the counts are whole).
+const REPORT_SAMPLE: usize = 100;
+
 /// Time kept back from the invocation's deadline (Lambda's `Timeout`, at most 900 s) when writes stop: the audit after
-/// the sweep, the report and the metric line still run in it.
+/// the sweep, the report and the metric line still run in it. A fifth of the time left, if that is less (a short
+/// `Timeout`, or `cargo lambda watch`, whose deadlines are seconds away).
 const RESERVE_AFTER_WRITES: Duration = Duration::from_secs(180);
 
-/// When writes must stop, from the invocation's deadline (epoch milliseconds, Lambda's context).
-fn stop_writes_at(deadline_ms: u64) -> Instant {
+/// Unix milliseconds before this are no deadline (September 2001): `cargo lambda watch` sends its timeout (600000) in
+/// the deadline header.
+const PLAUSIBLE_DEADLINE_MS: u64 = 1_000_000_000_000;
+
+/// When writes must stop, from the invocation's deadline: "the date that the function times out in Unix time
+/// milliseconds" (Lambda runtime API, `Lambda-Runtime-Deadline-Ms`, as the runtime's `Context::deadline`). `None`
+/// when the value is no such date (logged).
+fn stop_writes_at(deadline_ms: u64) -> Option<Instant> {
+    if deadline_ms < PLAUSIBLE_DEADLINE_MS {
+        tracing::warn!(
+            deadline_ms,
+            "the invocation's deadline is not a Unix time: writes are not stopped early"
+        );
+        return None;
+    }
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
     let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
-    Instant::now() + left.saturating_sub(RESERVE_AFTER_WRITES)
+    tracing::info!(
+        deadline_ms,
+        left_ms = left.as_millis() as u64,
+        "time left for this invocation"
+    );
+    Some(Instant::now() + left.saturating_sub(RESERVE_AFTER_WRITES.min(left / 5)))
 }
 
 fn options(payload: Value, settings: &TagSettings, own_region: &str) -> Result<BackfillOptions, String> {
@@ -103,7 +125,7 @@ async fn main() -> Result<(), Error> {
             error_type: "BadRequest".into(),
             error_message: e,
         })?;
-        opts.stop_writes_at = Some(stop_writes_at(event.context.deadline));
+        opts.stop_writes_at = stop_writes_at(event.context.deadline);
         let sweeping = !opts.dry_run;
         let Swept {
             report,
@@ -118,7 +140,8 @@ async fn main() -> Result<(), Error> {
                 error_message: e.to_string(),
             }
         })?;
-        tracing::info!(report = %serde_json::to_string(&report).unwrap_or_default(), "backfill report");
+        let shown = report.bounded(REPORT_SAMPLE);
+        tracing::info!(report = %serde_json::to_string(&shown).unwrap_or_default(), "backfill report");
         if sweeping {
             metric_line(!report.partial && !report.incomplete);
         }
@@ -138,7 +161,7 @@ async fn main() -> Result<(), Error> {
                 failed.join("; ")
             ));
         }
-        let mut answer = serde_json::to_value(&report).map_err(|e| Diagnostic {
+        let mut answer = serde_json::to_value(&shown).map_err(|e| Diagnostic {
             error_type: "Serialize".into(),
             error_message: e.to_string(),
         })?;
@@ -179,7 +202,7 @@ mod tests {
 
     #[test]
     fn writes_stop_the_reserve_before_the_deadline() {
-        let at = stop_writes_at(epoch_ms_in(Duration::from_secs(900)));
+        let at = stop_writes_at(epoch_ms_in(Duration::from_secs(900))).unwrap();
         let until = at.saturating_duration_since(Instant::now());
         assert!(
             until > Duration::from_secs(715) && until <= Duration::from_secs(720),
@@ -188,10 +211,22 @@ mod tests {
     }
 
     #[test]
-    fn a_deadline_closer_than_the_reserve_stops_writes_at_once() {
-        for deadline in [epoch_ms_in(Duration::from_secs(60)), 0] {
-            let at = stop_writes_at(deadline);
-            assert!(at <= Instant::now(), "{deadline}");
-        }
+    fn a_short_deadline_keeps_a_fifth_back_and_a_past_one_stops_writes_at_once() {
+        let until = stop_writes_at(epoch_ms_in(Duration::from_secs(60)))
+            .unwrap()
+            .saturating_duration_since(Instant::now());
+        assert!(
+            until > Duration::from_secs(47) && until <= Duration::from_secs(48),
+            "{until:?}"
+        );
+        let past = epoch_ms_in(Duration::ZERO) - 10_000;
+        assert!(stop_writes_at(past).unwrap() <= Instant::now());
+    }
+
+    #[test]
+    fn a_deadline_that_is_no_unix_time_stops_nothing() {
+        // What `cargo lambda watch` sends (its timeout, not a date).
+        assert_eq!(stop_writes_at(600_000), None);
+        assert_eq!(stop_writes_at(0), None);
     }
 }
