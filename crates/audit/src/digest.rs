@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use superwerker_backup_domain::coverage::Verdict;
+
 use crate::report::{verdict_name, AuditEntry, AuditReport};
 
 /// How many resources a digest names (the rest are counted): keeps one message far below SNS's 256 KB limit.
@@ -63,7 +65,7 @@ pub fn digest(
             if tagged_now.contains(&e.resource) {
                 m.push_str("    tagged by this sweep just now: its first backup comes with the plan's next window\n");
             }
-            if let Some(why) = &e.reason {
+            if let Some(why) = e.reason.clone().or_else(|| plain_reason(e)) {
                 m.push_str(&format!("    why: {why}\n"));
             }
         }
@@ -104,10 +106,26 @@ pub fn digest(
     })
 }
 
+/// The reason of a verdict the audit gives without one (its name says it; a reader of the message may not know it).
+fn plain_reason(e: &AuditEntry) -> Option<String> {
+    let value = e
+        .tag_value
+        .as_deref()
+        .map_or_else(|| "no backup tag".to_owned(), |v| format!("its backup tag is {v:?}"));
+    match e.verdict {
+        Verdict::Untagged => Some(format!(
+            "{value}, and no backup plan or backup policy selects it otherwise: tag it, or let the sweep do it"
+        )),
+        Verdict::NotCovered => Some(format!(
+            "{value}, but no backup plan or backup policy selects it here (another value, or no plan in this region)"
+        )),
+        Verdict::Unknown => Some("a coverage source could not be read (see below): protection cannot be shown".into()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use superwerker_backup_domain::coverage::Verdict;
-
     use super::*;
 
     fn entry(resource: &str, verdict: Verdict, reason: Option<&str>) -> AuditEntry {
@@ -183,6 +201,12 @@ mod tests {
             d.message
         );
         assert!(d.message.contains("  untagged: 40\n"), "{}", d.message);
+        assert!(
+            d.message
+                .contains("- arn:vol-00 (ec2:volume): untagged\n    why: no backup tag, and no backup plan"),
+            "{}",
+            d.message
+        );
     }
 
     #[test]

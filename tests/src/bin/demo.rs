@@ -217,7 +217,30 @@ async fn main() -> Result<()> {
             audited += 1;
         }
     }
-    let ok = ok && audited == 1;
+    println!(
+        "\n5. The daily sweep of {}, as the backup-backfill Lambda runs it (superwerker_backup_sweep::sweep): it tags\n   \
+         what is untagged, audits the region, and sends one digest to the stack's alert topic. What a subscriber to the\n   \
+         topic receives (an SQS queue subscribed in the emulator):",
+        scene.home
+    );
+    let subscriber = em.topic_with_subscriber().await?;
+    let aws = em.fresh_aws().await;
+    let topic = aws.alert_topic(&subscriber.topic_arn);
+    let opts = superwerker_backup_backfill::BackfillOptions {
+        regions: vec![scene.home.clone()],
+        rate_override: Some(0.0),
+        ..Default::default()
+    };
+    let swept = superwerker_backup_sweep::sweep(&aws, &opts, Some(&topic)).await?;
+    println!("   sweep: tagged {}", swept.report.total_tagged());
+    let received = em.received(&subscriber).await?;
+    for m in &received {
+        println!("\n   Subject: {}", m["Subject"].as_str().unwrap_or_default());
+        for line in m["Message"].as_str().unwrap_or_default().lines() {
+            println!("   {line}");
+        }
+    }
+    let ok = ok && audited == 1 && received.len() == 1;
     if !ok {
         anyhow::bail!("the demo did not end as expected");
     }
