@@ -111,6 +111,10 @@ async fn one_digest_names_the_unprotected_resources_and_a_clean_region_gets_none
         "{message}"
     );
 
+    if std::env::var("SWB_PRINT_DIGEST").is_ok() {
+        println!("Subject: {subject}\n\n{message}");
+    }
+
     // Every call the sweep made is one the function's role is granted (crates/aws/src/iam.rs, the template's test).
     let undeclared =
         superwerker_backup_aws::iam::undeclared(aws.calls().snapshot().keys(), &superwerker_backup_aws::iam::sweep());
@@ -130,6 +134,22 @@ async fn one_digest_names_the_unprotected_resources_and_a_clean_region_gets_none
     assert!(swept.digest.is_none());
     assert_eq!(swept.digest_skipped, Some(superwerker_backup_sweep::INCOMPLETE));
     assert_eq!(dirty.tag_value(&untagged, KEY).await.unwrap(), None);
+    assert!(em.received(&subscriber).await.unwrap().is_empty());
+
+    // The Lambda gives the audit up at its deadline: an audit that cannot finish in time is an error, not a digest.
+    let (outcome, skipped) = superwerker_backup_sweep::digest_after(
+        &aws,
+        &options("ca-central-1"),
+        Some(&topic),
+        &superwerker_backup_backfill::Report::default(),
+        Some(std::time::Instant::now()),
+    )
+    .await;
+    assert!(
+        matches!(outcome, Some(Err(superwerker_backup_sweep::DigestError::OutOfTime))),
+        "{outcome:?}"
+    );
+    assert_eq!(skipped, None);
     assert!(em.received(&subscriber).await.unwrap().is_empty());
 
     // A dry run neither audits nor sends.

@@ -2,8 +2,6 @@
 //! counts by reason and the first resources with their reasons and fixes — never one message per resource, and none
 //! when everything is protected.
 
-use std::collections::BTreeMap;
-
 use superwerker_backup_domain::coverage::Verdict;
 
 use crate::report::{verdict_name, AuditEntry, AuditReport};
@@ -13,6 +11,26 @@ pub const SAMPLE: usize = 25;
 
 /// At most this many unreadable sources are named.
 const PROBLEMS: usize = 5;
+
+/// A message is cut here, below SNS's limit ("up to 256 KB", SNS API reference, Publish, `Message`).
+const MESSAGE_MAX_BYTES: usize = 200 * 1024;
+
+/// The order reasons are listed in: what stops every backup of a region or plan first, a missed backup last.
+fn rank(v: Verdict) -> u8 {
+    match v {
+        Verdict::NoVault => 0,
+        Verdict::NoServiceRole => 1,
+        Verdict::NotOptedIn => 2,
+        Verdict::Unknown => 3,
+        Verdict::KeyCaseConflict => 4,
+        Verdict::Untagged => 5,
+        Verdict::NotCovered => 6,
+        Verdict::Uncertain => 7,
+        Verdict::Unprotectable => 8,
+        Verdict::NoRecentRecoveryPoint => 9,
+        Verdict::Protected | Verdict::OptedOut => 10,
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Digest {
@@ -32,21 +50,33 @@ pub fn digest(
     tagged_now: &[String],
     sample: usize,
 ) -> Option<Digest> {
-    if !report.fails_gate() && !report.partial() {
+    if !report.fails_gate() && !report.partial() && report.problems.is_empty() {
         return None;
     }
     let mut unprotected: Vec<&AuditEntry> = report.entries.iter().filter(|e| e.verdict.is_unprotected()).collect();
-    unprotected.sort_by(|a, b| (verdict_name(a.verdict), &a.resource).cmp(&(verdict_name(b.verdict), &b.resource)));
-    let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
+    // Causes that stop every backup of a region or plan first, so that 25 rows do not hide them.
+    unprotected.sort_by(|a, b| (rank(a.verdict), &a.resource).cmp(&(rank(b.verdict), &b.resource)));
+    let mut by_reason: Vec<(String, u64)> = Vec::new();
     for e in &unprotected {
-        *by_reason.entry(verdict_name(e.verdict)).or_default() += 1;
+        let name = verdict_name(e.verdict);
+        match by_reason.last_mut() {
+            Some((last, count)) if *last == name => *count += 1,
+            _ => by_reason.push((name, 1)),
+        }
     }
     let n = unprotected.len();
-    let mut m = format!(
-        "superwerker-backup's daily audit found {n} resource{} in account {account}, region {region}, that AWS Backup \
-         would not back up.\n",
-        if n == 1 { "" } else { "s" }
-    );
+    let mut m = if n > 0 {
+        format!(
+            "superwerker-backup's daily audit found {n} resource{} in account {account}, region {region}, that are not \
+             shown to be protected by AWS Backup.\n",
+            if n == 1 { "" } else { "s" }
+        )
+    } else {
+        format!(
+            "superwerker-backup's daily audit in account {account}, region {region}, found every listed resource \
+             protected, but not everything could be checked:\n"
+        )
+    };
     if !by_reason.is_empty() {
         m.push_str("\nBy reason:\n");
         for (reason, count) in &by_reason {
@@ -93,8 +123,17 @@ pub fn digest(
     }
     m.push_str(&format!(
         "\nEvery resource with its verdict: superwerker-backup audit --regions {region} (credentials of account \
-         {account}).\nSent once a day by the sweep; no message means nothing was found.\n"
+         {account}).\nSent by each sweep that completes. A day without this message means the sweep found nothing, \
+         or did not complete: the alarms <NamePrefix>-sweep-part and <NamePrefix>-no-sweep tell of the latter.\n"
     ));
+    if m.len() > MESSAGE_MAX_BYTES {
+        let mut cut = MESSAGE_MAX_BYTES;
+        while !m.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        m.truncate(cut);
+        m.push_str("\n… (cut: the message reached SNS's size limit; the audit lists everything)\n");
+    }
     let mut subject = format!("superwerker-backup: {n} unprotected in {account} {region}");
     if n == 0 {
         subject = format!("superwerker-backup: audit findings in {account} {region}");
@@ -114,7 +153,8 @@ fn plain_reason(e: &AuditEntry) -> Option<String> {
         .map_or_else(|| "no backup tag".to_owned(), |v| format!("its backup tag is {v:?}"));
     match e.verdict {
         Verdict::Untagged => Some(format!(
-            "{value}, and no backup plan or backup policy selects it otherwise: tag it, or let the sweep do it"
+            "{value}, and no backup plan or backup policy selects it otherwise: the sweep could not tag it (its \
+             failures are in the sweep's report, in the function's log)"
         )),
         Verdict::NotCovered => Some(format!(
             "{value}, but no backup plan or backup policy selects it here (another value, or no plan in this region)"
@@ -204,6 +244,27 @@ mod tests {
         assert!(
             d.message
                 .contains("- arn:vol-00 (ec2:volume): untagged\n    why: no backup tag, and no backup plan"),
+            "{}",
+            d.message
+        );
+    }
+
+    #[test]
+    fn region_wide_causes_come_first_and_an_unreadable_source_alone_is_told() {
+        let r = report(vec![
+            entry("arn:a", Verdict::NoRecentRecoveryPoint, Some("missed")),
+            entry("arn:b", Verdict::NoVault, Some("no vault")),
+        ]);
+        let d = digest(&r, "111111111111", "eu-west-1", &[], SAMPLE).unwrap();
+        let (vault, missed) = (d.message.find("- arn:b").unwrap(), d.message.find("- arn:a").unwrap());
+        assert!(vault < missed, "{}", d.message);
+        let mut clean = report(vec![entry("arn:ok", Verdict::Protected, None)]);
+        clean
+            .problems
+            .push("CloudTrail in eu-west-1 unreadable: AccessDenied".into());
+        let d = digest(&clean, "111111111111", "eu-west-1", &[], SAMPLE).unwrap();
+        assert!(
+            d.message.contains("- CloudTrail in eu-west-1 unreadable"),
             "{}",
             d.message
         );

@@ -163,7 +163,8 @@ pub(crate) async fn recovery<C: Coverage>(
                 Verdict::NoRecentRecoveryPoint,
                 Some(format!(
                     "no COMPLETED or AVAILABLE recovery point in the last {:.1} h (a PARTIAL, EXPIRED or failed backup \
-                     is none): look at its backup jobs in the AWS Backup console",
+                     is none): a backup was missed (its backup jobs in the AWS Backup console say why), or the \
+                     resource is younger than that and its first backup has not run yet",
                     allowed as f64 / 60.0
                 )),
             ),

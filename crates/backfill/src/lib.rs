@@ -46,7 +46,7 @@ pub struct BackfillOptions {
     /// emulators without quotas.
     pub rate_override: Option<f64>,
     /// No write starts after this instant: the rest is reported deferred and the report incomplete (the Lambda sets
-    /// it before its own deadline, so that the report is still logged and the audit still runs).
+    /// it before its own deadline, so that the report is still logged and its metric sent).
     pub stop_writes_at: Option<std::time::Instant>,
 }
 

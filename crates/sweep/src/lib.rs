@@ -3,7 +3,7 @@
 //! the emulator tests call it too, with a topic of their own.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use superwerker_backup_audit::digest::{digest, SAMPLE};
 use superwerker_backup_audit::{audit, AuditError, Sources};
@@ -23,6 +23,8 @@ pub enum DigestError {
     Publish { topic: String, source: AdapterError },
     #[error(transparent)]
     Aws(#[from] AdapterError),
+    #[error("the audit after the sweep did not finish before the invocation's deadline: no digest was sent")]
+    OutOfTime,
 }
 
 /// What the audit after the sweep found, and the digest's SNS message id when one was sent.
@@ -83,22 +85,41 @@ pub struct Swept {
 pub const INCOMPLETE: &str = "the sweep is incomplete (its time for writes ran out): the sweep that completes sends \
                               the digest; the sweep-part alarm tells of this one";
 
-/// Backfills the regions of `opts`; unless it is a dry run and when there is a `topic`, then audits them and sends the
-/// digest — after a partial backfill too (what could not be tagged is among what the digest names), but not after
-/// an incomplete one: only the sweep that completes sends it.
+/// Backfills the regions of `opts`, then [`digest_after`] it (no time limit): what the tests and the demo run; the
+/// Lambda runs the two steps itself, logging the report and its metric in between.
 pub async fn sweep(aws: &Aws, opts: &BackfillOptions, topic: Option<&AlertTopic>) -> Result<Swept, BackfillError> {
     let report = run(aws, opts, Arc::new(NoProgress)).await?;
-    let (digest, digest_skipped) = match topic {
-        Some(_) if !opts.dry_run && report.incomplete => (None, Some(INCOMPLETE)),
-        Some(topic) if !opts.dry_run => (
-            Some(audit_and_digest(aws, opts, topic, &report.tagged_resources, SystemTime::now()).await),
-            None,
-        ),
-        _ => (None, None),
-    };
+    let (digest, digest_skipped) = digest_after(aws, opts, topic, &report, None).await;
     Ok(Swept {
         report,
         digest,
         digest_skipped,
     })
+}
+
+/// After a backfill: unless it was a dry run and when there is a `topic`, audits the regions of `opts` and sends the
+/// digest — after a partial backfill too (what could not be tagged is among what the digest names), but not after an
+/// incomplete one: only the sweep that completes sends it. With `until`, an audit still running then is given up
+/// ([`DigestError::OutOfTime`]).
+pub async fn digest_after(
+    aws: &Aws,
+    opts: &BackfillOptions,
+    topic: Option<&AlertTopic>,
+    report: &Report,
+    until: Option<Instant>,
+) -> (Option<Result<DigestOutcome, DigestError>>, Option<&'static str>) {
+    let Some(topic) = topic.filter(|_| !opts.dry_run) else {
+        return (None, None);
+    };
+    if report.incomplete {
+        return (None, Some(INCOMPLETE));
+    }
+    let work = audit_and_digest(aws, opts, topic, &report.tagged_resources, SystemTime::now());
+    let result = match until {
+        Some(until) => tokio::time::timeout_at(until.into(), work)
+            .await
+            .unwrap_or(Err(DigestError::OutOfTime)),
+        None => work.await,
+    };
+    (Some(result), None)
 }

@@ -5,6 +5,7 @@
 //! audit's counts under `digest`; a partial run (some resources failed) or a digest that could not be sent fails the
 //! invocation so it is seen (the dead-letter queue and its alarm), after logging the report.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lambda_runtime::{service_fn, Diagnostic, Error, LambdaEvent};
@@ -12,8 +13,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use superwerker_backup_aws::Aws;
 use superwerker_backup_backfill::BackfillOptions;
+use superwerker_backup_backfill::{run, NoProgress};
 use superwerker_backup_domain::TagSettings;
-use superwerker_backup_sweep::{sweep, Swept, ENV_ALERT_TOPIC_ARN};
+use superwerker_backup_sweep::{digest_after, ENV_ALERT_TOPIC_ARN};
 
 /// Environment variable: overrides the per-account write rate of kinds that have one (DynamoDB: 5 per second, AWS's
 /// per-account limit); 0 = no pause, for emulators.
@@ -28,11 +30,16 @@ struct ManualRequest {
     regions: Vec<String>,
 }
 
+/// The audit after the sweep is given up this long before the invocation's deadline, so that its failure is still
+/// answered (and so reaches the dead-letter queue) rather than cut off by Lambda.
+const AUDIT_MARGIN: Duration = Duration::from_secs(15);
+
 /// How many entries of each list of the report the Lambda logs and answers (`Report::bounded`; the counts are whole).
 const REPORT_SAMPLE: usize = 100;
 
-/// Time kept back from the invocation's deadline (Lambda's `Timeout`, at most 900 s) when writes stop: the audit after
-/// the sweep, the report and the metric line still run in it. A fifth of the time left, if that is less (a short
+/// Time kept back from the invocation's deadline (Lambda's `Timeout`, at most 900 s) when writes stop: the report and
+/// the metric line still go out in it (the audit runs only after a sweep that completed, until `AUDIT_MARGIN` before
+/// the deadline). A fifth of the time left, if that is less (a short
 /// `Timeout`, or `cargo lambda watch`, whose deadlines are seconds away).
 const RESERVE_AFTER_WRITES: Duration = Duration::from_secs(180);
 
@@ -44,24 +51,35 @@ const PLAUSIBLE_DEADLINE_MS: u64 = 1_000_000_000_000;
 /// milliseconds" (Lambda runtime API, `Lambda-Runtime-Deadline-Ms`, as the runtime's `Context::deadline`). `None`
 /// when the value is no such date (logged).
 fn stop_writes_at(deadline_ms: u64) -> Option<Instant> {
-    if deadline_ms < PLAUSIBLE_DEADLINE_MS {
+    let Some(left) = time_left(deadline_ms) else {
         tracing::warn!(
             deadline_ms,
             "the invocation's deadline is not a Unix time: writes are not stopped early"
         );
         return None;
-    }
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    };
     tracing::info!(
         deadline_ms,
         left_ms = left.as_millis() as u64,
         "time left for this invocation"
     );
     Some(Instant::now() + left.saturating_sub(RESERVE_AFTER_WRITES.min(left / 5)))
+}
+
+/// The invocation's deadline as an instant; `None` when it is no Unix time ([`stop_writes_at`]).
+fn deadline(deadline_ms: u64) -> Option<Instant> {
+    time_left(deadline_ms).map(|left| Instant::now() + left)
+}
+
+fn time_left(deadline_ms: u64) -> Option<Duration> {
+    if deadline_ms < PLAUSIBLE_DEADLINE_MS {
+        return None;
+    }
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    Some(Duration::from_millis(deadline_ms.saturating_sub(now_ms)))
 }
 
 fn options(payload: Value, settings: &TagSettings, own_region: &str) -> Result<BackfillOptions, String> {
@@ -127,11 +145,7 @@ async fn main() -> Result<(), Error> {
         })?;
         opts.stop_writes_at = stop_writes_at(event.context.deadline);
         let sweeping = !opts.dry_run;
-        let Swept {
-            report,
-            digest,
-            digest_skipped: swept_skipped,
-        } = sweep(aws, &opts, topic.as_ref()).await.map_err(|e| {
+        let report = run(aws, &opts, Arc::new(NoProgress)).await.map_err(|e| {
             if sweeping {
                 metric_line(false);
             }
@@ -145,7 +159,10 @@ async fn main() -> Result<(), Error> {
         if sweeping {
             metric_line(!report.partial && !report.incomplete);
         }
-        if let Some(why) = swept_skipped {
+        // After the report and its metric are out: an audit cut short by the deadline loses neither.
+        let until = deadline(event.context.deadline).map(|d| d.checked_sub(AUDIT_MARGIN).unwrap_or(d));
+        let (digest, skipped) = digest_after(aws, &opts, topic.as_ref(), &report, until).await;
+        if let Some(why) = skipped {
             tracing::warn!(why, "no digest");
         }
         let mut errors: Vec<String> = Vec::new();
