@@ -134,10 +134,11 @@ pub fn digest(
         m.truncate(cut);
         m.push_str("\n… (cut: the message reached SNS's size limit; the audit lists everything)\n");
     }
-    let mut subject = format!("superwerker-backup: {n} unprotected in {account} {region}");
-    if n == 0 {
-        subject = format!("superwerker-backup: audit findings in {account} {region}");
-    }
+    let subject = if n > 0 {
+        format!("superwerker-backup: {n} unprotected in {account} {region}")
+    } else {
+        format!("superwerker-backup: audit findings in {account} {region}")
+    };
     Some(Digest {
         subject,
         message: m,

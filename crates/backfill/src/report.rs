@@ -197,31 +197,51 @@ impl Report {
     /// reference; a Lambda response at most 6 MB, Lambda quotas). The counts per kind stay whole; the CLI's JSON keeps
     /// the full lists.
     pub fn bounded(&self, sample: usize) -> Report {
-        fn cut<T>(list: &mut Vec<T>, sample: usize, name: String, omitted: &mut BTreeMap<String, u64>) {
+        // Copies only the kept heads: the full lists (one ARN per resource) are never cloned.
+        fn head<T: Clone>(list: &[T], sample: usize, name: String, omitted: &mut BTreeMap<String, u64>) -> Vec<T> {
             if list.len() > sample {
                 omitted.insert(name, (list.len() - sample) as u64);
-                list.truncate(sample);
             }
+            list[..list.len().min(sample)].to_vec()
         }
-        let mut out = self.clone();
         let mut omitted = BTreeMap::new();
-        cut(
-            &mut out.tagged_resources,
-            sample,
-            "taggedResources".into(),
-            &mut omitted,
-        );
-        for (label, k) in out.kinds.iter_mut() {
-            cut(&mut k.failed, sample, format!("{label} failed"), &mut omitted);
-            cut(
-                &mut k.case_conflicts,
-                sample,
-                format!("{label} caseConflicts"),
-                &mut omitted,
-            );
+        let kinds = self
+            .kinds
+            .iter()
+            .map(|(label, k)| {
+                let kind = KindReport {
+                    scanned: k.scanned,
+                    already_daily: k.already_daily,
+                    opted_out: k.opted_out,
+                    other_value: k.other_value,
+                    unprotectable: k.unprotectable,
+                    case_conflicts: head(
+                        &k.case_conflicts,
+                        sample,
+                        format!("{label} caseConflicts"),
+                        &mut omitted,
+                    ),
+                    tagged: k.tagged,
+                    would_tag: k.would_tag,
+                    deferred: k.deferred,
+                    failed: head(&k.failed, sample, format!("{label} failed"), &mut omitted),
+                };
+                (label.clone(), kind)
+            })
+            .collect();
+        Report {
+            dry_run: self.dry_run,
+            regions: self.regions.clone(),
+            kinds,
+            api_calls: self.api_calls.clone(),
+            total_api_calls: self.total_api_calls,
+            elapsed_ms: self.elapsed_ms,
+            partial: self.partial,
+            incomplete: self.incomplete,
+            tagged_resources: head(&self.tagged_resources, sample, "taggedResources".into(), &mut omitted),
+            index_checks: self.index_checks.clone(),
+            omitted,
         }
-        out.omitted = omitted;
-        out
     }
 
     pub fn failures(&self) -> impl Iterator<Item = &Failure> {

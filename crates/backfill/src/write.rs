@@ -96,14 +96,12 @@ impl Writer<'_> {
         let time_is_up = || self.stop_at.is_some_and(|at| Instant::now() >= at);
         for batch in todo.chunks(kind.spec().batch) {
             // Checked before and after the pacing wait: a batch that would start past the deadline is deferred.
+            if deferred.is_empty() && !time_is_up() {
+                if let Some(limit) = limit {
+                    limit.take(batch.len()).await;
+                }
+            }
             if !deferred.is_empty() || time_is_up() {
-                deferred.extend(batch.iter().map(|r| r.arn.to_string()));
-                continue;
-            }
-            if let Some(limit) = limit {
-                limit.take(batch.len()).await;
-            }
-            if time_is_up() {
                 deferred.extend(batch.iter().map(|r| r.arn.to_string()));
                 continue;
             }

@@ -39,47 +39,34 @@ const REPORT_SAMPLE: usize = 100;
 
 /// Time kept back from the invocation's deadline (Lambda's `Timeout`, at most 900 s) when writes stop: the report and
 /// the metric line still go out in it (the audit runs only after a sweep that completed, until `AUDIT_MARGIN` before
-/// the deadline). A fifth of the time left, if that is less (a short
-/// `Timeout`, or `cargo lambda watch`, whose deadlines are seconds away).
+/// the deadline). A fifth of the time left, if that is less (a short `Timeout`).
 const RESERVE_AFTER_WRITES: Duration = Duration::from_secs(180);
 
 /// Unix milliseconds before this are no deadline (September 2001): `cargo lambda watch` sends its timeout (600000) in
 /// the deadline header.
 const PLAUSIBLE_DEADLINE_MS: u64 = 1_000_000_000_000;
 
-/// When writes must stop, from the invocation's deadline: "the date that the function times out in Unix time
-/// milliseconds" (Lambda runtime API, `Lambda-Runtime-Deadline-Ms`, as the runtime's `Context::deadline`). `None`
-/// when the value is no such date (logged).
-fn stop_writes_at(deadline_ms: u64) -> Option<Instant> {
-    let Some(left) = time_left(deadline_ms) else {
-        tracing::warn!(
-            deadline_ms,
-            "the invocation's deadline is not a Unix time: writes are not stopped early"
-        );
-        return None;
-    };
-    tracing::info!(
-        deadline_ms,
-        left_ms = left.as_millis() as u64,
-        "time left for this invocation"
-    );
-    Some(Instant::now() + left.saturating_sub(RESERVE_AFTER_WRITES.min(left / 5)))
-}
-
-/// The invocation's deadline as an instant; `None` when it is no Unix time ([`stop_writes_at`]).
+/// The invocation's deadline as an instant, from "the date that the function times out in Unix time milliseconds"
+/// (Lambda runtime API, `Lambda-Runtime-Deadline-Ms`, as the runtime's `Context::deadline`); `None` when the value is
+/// no such date.
 fn deadline(deadline_ms: u64) -> Option<Instant> {
-    time_left(deadline_ms).map(|left| Instant::now() + left)
+    (deadline_ms >= PLAUSIBLE_DEADLINE_MS)
+        .then(|| Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(epoch_ms_now())))
 }
 
-fn time_left(deadline_ms: u64) -> Option<Duration> {
-    if deadline_ms < PLAUSIBLE_DEADLINE_MS {
-        return None;
-    }
-    let now_ms = std::time::SystemTime::now()
+/// When writes must stop before `deadline`.
+fn stop_writes_at(deadline: Instant) -> Instant {
+    let left = deadline.saturating_duration_since(Instant::now());
+    deadline
+        .checked_sub(RESERVE_AFTER_WRITES.min(left / 5))
+        .unwrap_or(deadline)
+}
+
+fn epoch_ms_now() -> u64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    Some(Duration::from_millis(deadline_ms.saturating_sub(now_ms)))
+        .unwrap_or(0)
 }
 
 fn options(payload: Value, settings: &TagSettings, own_region: &str) -> Result<BackfillOptions, String> {
@@ -114,13 +101,9 @@ fn options(payload: Value, settings: &TagSettings, own_region: &str) -> Result<B
 /// Logs as its own log event (the tracing subscriber's lines carry other fields around theirs).
 fn metric_line(succeeded: bool) {
     let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "backup-backfill".into());
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
     println!(
         "{}",
-        superwerker_backup_domain::metrics::sweep_metric_line(&function, succeeded, now)
+        superwerker_backup_domain::metrics::sweep_metric_line(&function, succeeded, epoch_ms_now())
     );
 }
 
@@ -143,7 +126,18 @@ async fn main() -> Result<(), Error> {
             error_type: "BadRequest".into(),
             error_message: e,
         })?;
-        opts.stop_writes_at = stop_writes_at(event.context.deadline);
+        let deadline = deadline(event.context.deadline);
+        match deadline {
+            Some(d) => tracing::info!(
+                left_ms = d.saturating_duration_since(Instant::now()).as_millis() as u64,
+                "time left for this invocation"
+            ),
+            None => tracing::warn!(
+                deadline_ms = event.context.deadline,
+                "the invocation's deadline is not a Unix time: writes are not stopped early"
+            ),
+        }
+        opts.stop_writes_at = deadline.map(stop_writes_at);
         let sweeping = !opts.dry_run;
         let report = run(aws, &opts, Arc::new(NoProgress)).await.map_err(|e| {
             if sweeping {
@@ -160,7 +154,7 @@ async fn main() -> Result<(), Error> {
             metric_line(!report.partial && !report.incomplete);
         }
         // After the report and its metric are out: an audit cut short by the deadline loses neither.
-        let until = deadline(event.context.deadline).map(|d| d.checked_sub(AUDIT_MARGIN).unwrap_or(d));
+        let until = deadline.map(|d| d.checked_sub(AUDIT_MARGIN).unwrap_or(d));
         let (digest, skipped) = digest_after(aws, &opts, topic.as_ref(), &report, until).await;
         if let Some(why) = skipped {
             tracing::warn!(why, "no digest");
@@ -217,9 +211,14 @@ mod tests {
             .as_millis() as u64
     }
 
+    /// When writes stop for a deadline header value, as the handler computes it.
+    fn stop_for(deadline_ms: u64) -> Option<Instant> {
+        deadline(deadline_ms).map(stop_writes_at)
+    }
+
     #[test]
     fn writes_stop_the_reserve_before_the_deadline() {
-        let at = stop_writes_at(epoch_ms_in(Duration::from_secs(900))).unwrap();
+        let at = stop_for(epoch_ms_in(Duration::from_secs(900))).unwrap();
         let until = at.saturating_duration_since(Instant::now());
         assert!(
             until > Duration::from_secs(715) && until <= Duration::from_secs(720),
@@ -229,7 +228,7 @@ mod tests {
 
     #[test]
     fn a_short_deadline_keeps_a_fifth_back_and_a_past_one_stops_writes_at_once() {
-        let until = stop_writes_at(epoch_ms_in(Duration::from_secs(60)))
+        let until = stop_for(epoch_ms_in(Duration::from_secs(60)))
             .unwrap()
             .saturating_duration_since(Instant::now());
         assert!(
@@ -237,13 +236,13 @@ mod tests {
             "{until:?}"
         );
         let past = epoch_ms_in(Duration::ZERO) - 10_000;
-        assert!(stop_writes_at(past).unwrap() <= Instant::now());
+        assert!(stop_for(past).unwrap() <= Instant::now());
     }
 
     #[test]
     fn a_deadline_that_is_no_unix_time_stops_nothing() {
         // What `cargo lambda watch` sends (its timeout, not a date).
-        assert_eq!(stop_writes_at(600_000), None);
-        assert_eq!(stop_writes_at(0), None);
+        assert_eq!(stop_for(600_000), None);
+        assert_eq!(stop_for(0), None);
     }
 }
