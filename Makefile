@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 LINT_VENV := .venv-lint
 LINT_REQUIREMENTS := tests/harness/requirements-lint.txt
 LINT_STAMP := $(LINT_VENV)/.installed
-LAMBDAS := backup-tagger backup-backfill backup-bootstrap
+LAMBDAS := backup-tagger backup-backfill backup-bootstrap backup-alerts
 # make package / publish / deploy / deploy-organization (README, Deploy). Empty REGIONS: the region of the AWS
 # standard chain (AWS_REGION, AWS_DEFAULT_REGION, the profile); empty ARTIFACT_BUCKET_PREFIX: one per account.
 REGIONS ?=
@@ -20,6 +20,8 @@ CALL_AS ?= SELF
 STACK ?= superwerker-backup
 BOOTSTRAP ?= false
 BACKUP_SCOPE ?= organization
+# deploy-organization: central (every account's alerts to the management account's topic) or account (README, Alerts).
+ALERTS ?= central
 PUBLISH_ARGS ?=
 DEPLOY_ARGS ?=
 DEPLOY := $(VENV)/bin/python infra/deploy
@@ -113,7 +115,7 @@ deploy: publish
 deploy-organization: publish
 	@test -n "$(OU_IDS)" || { echo "set OU_IDS=ou-xxxx-yyyyyyyy,... (the OUs to deploy to; the root r-xxxx for all)"; exit 2; }
 	$(DEPLOY) deploy-organization $(TARGETS) --ou-ids "$(OU_IDS)" --call-as "$(CALL_AS)" --stack-name "$(STACK)" \
-	  --bootstrap "$(BOOTSTRAP)" --backup-scope "$(BACKUP_SCOPE)" $(DEPLOY_ARGS)
+	  --bootstrap "$(BOOTSTRAP)" --backup-scope "$(BACKUP_SCOPE)" --alerts "$(ALERTS)" $(DEPLOY_ARGS)
 
 bench-setup: $(BENCH_STAMP)
 

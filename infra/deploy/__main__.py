@@ -27,6 +27,7 @@ def options(args):
         "TaggerReservedConcurrency": args.tagger_reserved_concurrency,
         "AlertEmail": args.alert_email,
         "AlertTopicArn": args.alert_topic_arn,
+        "AlertOrganizationId": getattr(args, "alert_organization_id", None),
     }
 
 
@@ -55,7 +56,12 @@ def parser():
         c.add_argument("--tagger-reserved-concurrency")
         c.add_argument("--alert-email", help="subscribed to the stack's alert topic (README, Alerts)")
         c.add_argument("--alert-topic-arn", help="an existing SNS topic for the alerts instead of the stack's own")
+        if name == "deploy":
+            c.add_argument("--alert-organization-id",
+                           help="management account, home region: receive this organization's alerts (README, Alerts)")
         if name == "deploy-organization":
+            c.add_argument("--alerts", choices=["central", "account"], default="central",
+                           help="central: every account's alerts to the management account's topic (README, Alerts)")
             c.add_argument("--ou-ids", required=True, help="ou-xxxx-yyyyyyyy,... (or the root r-xxxx)")
             c.add_argument("--stack-set-name", default="superwerker-backup")
             c.add_argument("--call-as", choices=["SELF", "DELEGATED_ADMIN"], default="SELF")
@@ -85,7 +91,7 @@ def run(args):
     if not ous:
         raise DeployError("--ou-ids: name at least one OU (or the root)")
     deploy_organization(Path(args.dist), prefix, regions, ous, args.stack_set_name, args.stack_name, args.call_as,
-                        opts, args.bootstrap)
+                        opts, args.bootstrap, args.alerts)
     return 0
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from common import MANIFEST, DeployError, say
 
-LAMBDAS = ("backup-tagger", "backup-backfill", "backup-bootstrap")
+LAMBDAS = ("backup-tagger", "backup-backfill", "backup-bootstrap", "backup-alerts")
 TEMPLATES = ("template.yaml",)
 # The Lambda custom runtime's entry point (provided.al2023): an executable named bootstrap at the zip's root.
 ENTRY = "bootstrap"

@@ -28,6 +28,7 @@ def stack_parameters(manifest, prefix, home_region, options):
         "TaggerCodeKey": artifacts["backup-tagger"]["key"],
         "BackfillCodeKey": artifacts["backup-backfill"]["key"],
         "BootstrapCodeKey": artifacts["backup-bootstrap"]["key"],
+        "AlertsCodeKey": artifacts["backup-alerts"]["key"],
         "HomeRegion": home_region,
     }
     params.update({k: v for k, v in options.items() if v is not None})

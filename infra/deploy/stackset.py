@@ -4,12 +4,18 @@ the chosen OUs and regions (accounts that join those OUs later get it too), plus
 Service-managed StackSets never deploy to the management account, hence its own stack (stacks.py). A delegated
 StackSets administrator calls with CallAs=DELEGATED_ADMIN (CloudFormation API reference, CreateStackSet, CallAs); it
 cannot deploy the management account's stack, which the management account then deploys with `make deploy`.
+
+Central alerts (ALERTS=central, the default; README, Alerts): the management account's home-region stack receives the
+organization's alerts (AlertOrganizationId); every other stack, members' and the management account's other regions',
+forwards to its bus and sends its digest to its topic. Both names are fixed by the template (<NamePrefix>-alerts), so
+their ARNs are known before the stack exists; the home stack is deployed first all the same, so that nothing is
+forwarded to a bus not there yet.
 """
 import time
 
 from botocore.exceptions import ClientError
 
-from common import DeployError, client, error_code, load_manifest, say
+from common import DeployError, client, error_code, load_manifest, partition, say
 from stacks import CAPABILITIES, check_artifacts, deploy_stack, stack_parameters, template_url
 
 PREFERENCES = {"RegionConcurrencyType": "PARALLEL", "FailureTolerancePercentage": 10, "MaxConcurrentPercentage": 25}
@@ -105,7 +111,18 @@ def ensure_instances(cfn, org, name, ou_ids, regions, call_as):
     return f"{len(expected)} accounts x {len(regions)} regions; created in {', '.join(missing)}"
 
 
-def deploy_organization(dist, prefix, regions, ou_ids, stack_set_name, stack_name, call_as, options, bootstrap):
+def central_alerts(org, home, options):
+    """(receiving, forwarding): the parameters of the stack that receives the organization's alerts, and of every
+    other stack."""
+    organization = org.describe_organization()["Organization"]
+    management, name = organization["MasterAccountId"], options.get("NamePrefix") or "superwerker-backup"
+    bus = f"arn:{partition(home)}:events:{home}:{management}:event-bus/{name}-alerts"
+    topic = options.get("AlertTopicArn") or f"arn:{partition(home)}:sns:{home}:{management}:{name}-alerts"
+    return {"AlertOrganizationId": organization["Id"]}, {"CentralAlertBusArn": bus, "AlertTopicArn": topic}
+
+
+def deploy_organization(dist, prefix, regions, ou_ids, stack_set_name, stack_name, call_as, options, bootstrap,
+                        alerts="central"):
     manifest = load_manifest(dist)
     home = regions[0]
     for region in regions:
@@ -113,14 +130,25 @@ def deploy_organization(dist, prefix, regions, ou_ids, stack_set_name, stack_nam
     cfn = client("cloudformation", home)
     org = client("organizations", home)
     say(f"trusted access for StackSets: {ensure_trusted_access(cfn, call_as)}")
-    params = stack_parameters(manifest, prefix, home, dict(options, DeployBootstrap="false"))
+    receiving, forwarding = central_alerts(org, home, options) if alerts == "central" else ({}, {})
+    if forwarding:
+        say(f"alerts: central, to {forwarding['CentralAlertBusArn']} and {forwarding['AlertTopicArn']}")
+    own = {region: stack_parameters(manifest, prefix, home, dict(options, DeployBootstrap=bootstrap,
+                                                                 **(receiving if region == home else forwarding)))
+           for region in regions}
+    if call_as == "SELF" and forwarding:
+        say(f"{home}: management account stack {stack_name} "
+            f"{deploy_stack(dist, manifest, prefix, home, stack_name, own[home])} (it receives the alerts)")
+    params = stack_parameters(manifest, prefix, home, dict(options, DeployBootstrap="false", **forwarding))
     body = (dist / manifest["templates"]["template.yaml"]["file"]).read_text()
     url = template_url(prefix, home, manifest)
     say(f"StackSet {stack_set_name}: {ensure_stack_set(cfn, stack_set_name, url, body, params, call_as)}")
     say(f"StackSet {stack_set_name} instances: {ensure_instances(cfn, org, stack_set_name, ou_ids, regions, call_as)}")
     if call_as != "SELF":
-        say("the management account's own stack: deploy it with management-account credentials (`make deploy`)")
+        extra = f" DEPLOY_ARGS='--alert-organization-id {receiving['AlertOrganizationId']}'" if receiving else ""
+        say("the management account's own stack: deploy it with management-account credentials (`make deploy"
+            f"{extra}` in the home region {home})")
         return
     for region in regions:
-        own = stack_parameters(manifest, prefix, home, dict(options, DeployBootstrap=bootstrap))
-        say(f"{region}: management account stack {stack_name} {deploy_stack(dist, manifest, prefix, region, stack_name, own)}")
+        say(f"{region}: management account stack {stack_name} "
+            f"{deploy_stack(dist, manifest, prefix, region, stack_name, own[region])}")

@@ -9,6 +9,8 @@ afterwards and the tests read it back through the service's own API:
   and BackupVaultName (CloudFormation resource reference, AWS::Backup::BackupVault, return values).
 - AWS::Lambda::EventInvokeConfig -> moto's Lambda backend (PutFunctionEventInvokeConfig).
 - AWS::SQS::QueuePolicy -> moto's SQS backend (SetQueueAttributes Policy on every queue URL in Queues).
+- AWS::Events::EventBusPolicy -> moto's EventBridge backend (PutPermission with a policy holding the resource's
+  Statement under its StatementId; CloudFormation resource reference, AWS::Events::EventBusPolicy).
 
 And two StackSets calls moto lacks (CloudFormation API reference, DescribeOrganizationsAccess and
 ActivateOrganizationsAccess): trusted access with AWS Organizations, per calling account, off until activated. As
@@ -16,7 +18,12 @@ AWS documents ("activate trusted access ... before you can create service-manage
 stacksets-orgs-activate-trusted-access), CreateStackSet with PermissionModel SERVICE_MANAGED is refused while it is
 off.
 
-Two template-reading fixes, to what the CloudFormation user guide defines:
+Four template-reading fixes, to what the CloudFormation user guide defines:
+- `!Ref AWS::NoValue` as an element of a list removes the element (pseudo parameters reference, AWS::NoValue: "removes
+  the corresponding resource property when specified as a return value in the Fn::If intrinsic function"); moto left a
+  null in the list.
+- `Ref` of an AWS::Events::EventBus is the bus's name (CloudFormation resource reference, AWS::Events::EventBus,
+  return values); moto's EventBus model has no physical resource id, so its Ref gave the model object itself.
 - the short form `!Condition Name` inside a condition is `{"Condition": "Name"}` (intrinsic function reference,
   Condition functions); moto read it as `{"Fn::Condition": ...}`, which no condition handles, so every condition
   built with it was false.
@@ -31,6 +38,7 @@ from typing import Any
 from moto.awslambda.models import lambda_backends
 from moto.backup.models import backup_backends
 from moto.cloudformation import models as cfn_models
+from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation import responses as cfn_responses
 from moto.cloudformation import utils as cfn_utils
 from moto.cloudformation.exceptions import ValidationError
@@ -38,6 +46,7 @@ from moto.cloudformation.models import cloudformation_backends
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.common_models import CloudFormationModel
 from moto.core.responses import ActionResult, EmptyResult
+from moto.events.models import EventBus, events_backends
 from moto.sqs.models import sqs_backends
 
 
@@ -158,7 +167,43 @@ class QueuePolicyResource(CloudFormationModel):
         pass
 
 
-TAUGHT_TYPES = [BackupVaultResource, EventInvokeConfigResource, QueuePolicyResource]
+class EventBusPolicyResource(CloudFormationModel):
+    __module__ = "moto.events.taught"
+
+    def __init__(self, bus: str, statement_id: str):
+        self.bus, self.statement_id = bus, statement_id
+
+    @property
+    def physical_resource_id(self) -> str:
+        return f"{self.bus}|{self.statement_id}"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Events::EventBusPolicy"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = cloudformation_json["Properties"]
+        bus = props.get("EventBusName") or "default"
+        statement = dict(props["Statement"], Sid=props["StatementId"])
+        policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+        events_backends[account_id][region_name].put_permission(bus, None, None, None, None, policy)
+        return cls(bus, props["StatementId"])
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        pass
+
+
+TAUGHT_TYPES = [BackupVaultResource, EventInvokeConfigResource, QueuePolicyResource, EventBusPolicyResource]
 
 def _access_holder(account_id):
     """Where the calling account's trusted-access status lives: an attribute of its CloudFormation backend, so that
@@ -221,3 +266,18 @@ def _parameter_list(self):
 
 
 cfn_models.Stack.parameter_list = property(_parameter_list)
+
+EventBus.physical_resource_id = property(lambda self: self.name)
+
+_clean_json = cfn_parsing.clean_json
+
+
+def _clean_json_without_novalue_elements(resource_json, resources_map):
+    if isinstance(resource_json, list):
+        cleaned = [_clean_json_without_novalue_elements(v, resources_map) for v in resource_json]
+        # Only what a function resolved to nothing goes: a literal null in a template stays.
+        return [c for c, raw in zip(cleaned, resource_json) if not (c is None and isinstance(raw, dict))]
+    return _clean_json(resource_json, resources_map)
+
+
+cfn_parsing.clean_json = _clean_json_without_novalue_elements

@@ -43,7 +43,8 @@ GETATT_ARN = {
 }
 REF_ARN = {"AWS::SNS::Topic": GETATT_ARN["AWS::SNS::Topic"]}
 # Parameters that hold an ARN, each limited to its kind by the parameter's AllowedPattern.
-PARAMETER_ARN = {"AlertTopicArn": GETATT_ARN["AWS::SNS::Topic"]}
+PARAMETER_ARN = {"AlertTopicArn": GETATT_ARN["AWS::SNS::Topic"],
+                 "CentralAlertBusArn": GETATT_ARN["AWS::Events::EventBus"]}
 
 
 class Loader(yaml.SafeLoader):
@@ -187,9 +188,20 @@ class Template:
                     docs.append((f"{logical}/{policy.get('PolicyName')}", policy["PolicyDocument"]))
             if "PolicyDocument" in props and res["Type"] != "AWS::IAM::Role":
                 docs.append((logical, props["PolicyDocument"]))
+            if res["Type"] == "AWS::Events::EventBusPolicy" and "Statement" in props:
+                docs.append((logical, {"Statement": [props["Statement"]]}))
             for where, doc in docs:
                 for i, st in enumerate(doc.get("Statement", []) or []):
-                    yield f"{self.path}:{where}:{st.get('Sid', i)}", st
+                    for branch in self.branches(st):
+                        yield f"{self.path}:{where}:{branch.get('Sid', i)}", branch
+
+    @staticmethod
+    def branches(statement):
+        """A statement, or both branches of a statement written as Fn::If (AWS::NoValue dropped)."""
+        if isinstance(statement, dict) and "Fn::If" in statement:
+            _, yes, no = statement["Fn::If"]
+            return [b for branch in (yes, no) if branch != {"Ref": "AWS::NoValue"} for b in Template.branches(branch)]
+        return [statement]
 
 
 def as_list(v):

@@ -80,6 +80,18 @@ class LintFindsWhatIsWrong(unittest.TestCase):
         self.assertEqual(len(findings), 1, findings)
         self.assertIn("arn:aws:sns:eu-central-1:123456789012:topic: fits none", findings[0])
 
+    def test_a_statement_written_as_an_if_is_linted_not_skipped(self):
+        findings = lint_statement("""\
+            - !If
+              - SomeCondition
+              - Effect: Allow
+                Action: sqs:SendMessages
+                Resource: !GetAtt Queue.Arn
+              - !Ref AWS::NoValue
+        """)
+        self.assertEqual(len(findings), 1, findings)
+        self.assertIn("sqs:SendMessages is not an action", findings[0])
+
     def test_a_condition_key_not_listed_for_the_action(self):
         findings = lint_statement("""\
             - Effect: Allow

@@ -32,6 +32,28 @@ BACKUP_JOB_STATES = ["CREATED", "PENDING", "RUNNING", "ABORTING", "ABORTED", "CO
                      "PARTIAL"]  # BackupJobState (AWS Backup API reference)
 COPY_JOB_STATES = ["CREATED", "RUNNING", "COMPLETED", "FAILED", "PARTIAL"]  # CopyJobState
 ALERT_RULES = ("BackupJobAlertRule", "CopyJobAlertRule")
+ALARM = ROOT / "tests" / "fixtures" / "alarm-events" / "alarm-state-change-single-metric.aws-docs.json"
+TOPIC = {"Fn::If": ["WithOwnAlertTopic", {"Ref": "AlertTopic"}, {"Ref": "AlertTopicArn"}]}
+
+
+def branch(rule, central):
+    """The rule's one target with central alerts (ForwardsAlerts) or without."""
+    (target,) = rule["Properties"]["Targets"]["Fn::If"][1 if central else 2]
+    return target
+
+
+def substituted(value, values):
+    """`value` with every `Fn::Sub` string resolved from `values` (pseudo parameters and parameters)."""
+    if isinstance(value, dict) and set(value) == {"Fn::Sub"}:
+        text = value["Fn::Sub"]
+        for k, v in values.items():
+            text = text.replace("${" + k + "}", v)
+        return text
+    if isinstance(value, dict):
+        return {k: substituted(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [substituted(v, values) for v in value]
+    return value
 
 
 def cli_lines(*args):
@@ -150,12 +172,12 @@ class AlertPatternTest(unittest.TestCase):
         self.assertEqual(received, expected)
 
     def test_each_rule_publishes_to_the_topic_whose_policy_admits_exactly_the_rules(self):
-        topic = {"Fn::If": ["WithOwnAlertTopic", {"Ref": "AlertTopic"}, {"Ref": "AlertTopicArn"}]}
+        topic = TOPIC
         for name in ALERT_RULES:
-            (target,) = self.resources[name]["Properties"]["Targets"]
+            target = branch(self.resources[name], central=False)
             self.assertEqual(target["Arn"], topic, name)
-        (events_statement, alarms_statement) = self.resources["AlertTopicPolicy"]["Properties"]["PolicyDocument"][
-            "Statement"]
+        (events_statement, alarms_statement, _digests) = self.resources["AlertTopicPolicy"]["Properties"][
+            "PolicyDocument"]["Statement"]
         self.assertEqual(events_statement["Principal"], {"Service": "events.amazonaws.com"})
         self.assertEqual(events_statement["Action"], "sns:Publish")
         self.assertEqual(events_statement["Condition"]["ArnEquals"]["aws:SourceArn"],
@@ -166,7 +188,7 @@ class AlertPatternTest(unittest.TestCase):
     def test_the_message_names_account_region_resource_type_state_aws_message_and_the_job(self):
         for detail_type, rule, kind in (("Backup Job State Change", "BackupJobAlertRule", "backup"),
                                         ("Copy Job State Change", "CopyJobAlertRule", "copy")):
-            (target,) = self.resources[rule]["Properties"]["Targets"]
+            target = branch(self.resources[rule], central=False)
             for path in sorted(EVENTS.glob("*.json")):
                 event = json.loads(path.read_text())
                 if event["detail-type"] != detail_type or "resourceArn" not in event["detail"]:
@@ -181,7 +203,7 @@ class AlertPatternTest(unittest.TestCase):
                                                  f"?region={event['region']}#/jobs/{kind}/details/{job}")
                 self.assertEqual(message["event"]["detail"].get("statusMessage"), d.get("statusMessage"), path.name)
         backup = json.loads((EVENTS / "backup-job-failed.aws-docs.json").read_text())
-        (target,) = self.resources["BackupJobAlertRule"]["Properties"]["Targets"]
+        target = branch(self.resources["BackupJobAlertRule"], central=False)
         message = json.dumps(render(target, backup))
 
         # Delivery to a subscriber, in the emulator's SNS (an SQS subscription): the message arrives unchanged. This is
@@ -192,6 +214,103 @@ class AlertPatternTest(unittest.TestCase):
         self.sns.publish(TopicArn=topic, Message=message)
         (delivered,) = self.drain(url)
         self.assertEqual(delivered["Message"], message)
+
+
+class CentralAlertTest(unittest.TestCase):
+    """Organization-wide alerts (ForwardsAlerts in every other stack, ReceivesOrganizationAlerts in the management
+    account's home region): the forwarding rules' and the central rule's patterns in moto's matcher, the wiring from
+    the template. The whole path through deployed stacks runs in test_deploy.py; the function in
+    tests/tests/alerts_emulator.rs."""
+    VALUES = {"AWS::Partition": "aws", "AWS::Region": "eu-west-1", "AWS::AccountId": "210987654321",
+              "NamePrefix": "superwerker-backup"}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.resources = template()["Resources"]
+        cls.events, cls.sqs = boto3.client("events"), boto3.client("sqs")
+
+    def arrivals(self, rule, cases):
+        """Which tagged cases the rule's pattern (parameters substituted) lets through, in moto."""
+        bus = f"central-{uuid.uuid4().hex[:8]}"
+        self.events.create_event_bus(Name=bus)
+        url = self.sqs.create_queue(QueueName=bus)["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        pattern = substituted(self.resources[rule]["Properties"]["EventPattern"], self.VALUES)
+        self.events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps(pattern))
+        self.events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
+        for tag, e, _ in cases:
+            entry = {"Source": e["source"], "DetailType": e["detail-type"], "EventBusName": bus,
+                     "Detail": json.dumps(dict(e["detail"], tag=tag)), "Resources": e.get("resources", [])}
+            self.assertEqual(self.events.put_events(Entries=[entry])["FailedEntryCount"], 0)
+        got, deadline = set(), time.time() + 8
+        while time.time() < deadline:
+            msgs = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+            if not msgs and got:
+                break
+            got |= {json.loads(m["Body"])["detail"]["tag"] for m in msgs}
+        return got
+
+    def alarm_cases(self):
+        base = json.loads(ALARM.read_text())
+        out = []
+        for name, account, state, alerts in (
+            ("superwerker-backup-no-sweep", "210987654321", "ALARM", True),
+            ("superwerker-backup-dlq", "210987654321", "OK", False),
+            ("ServerCpuTooHigh", "210987654321", "ALARM", False),
+            ("superwerker-backup-dlq", "999999999999", "ALARM", None),  # another account's: only central sees it
+        ):
+            e = copy.deepcopy(base)
+            e["detail"]["alarmName"] = name
+            e["detail"]["state"]["value"] = state
+            e["resources"] = [f"arn:aws:cloudwatch:eu-west-1:{account}:alarm:{name}"]
+            out.append((f"{name}/{account}/{state}", e, alerts))
+        return out
+
+    def test_a_stack_forwards_its_own_alarms_going_into_alarm_and_nothing_else(self):
+        cases = self.alarm_cases()
+        got = self.arrivals("AlarmForwardRule", cases)
+        self.assertEqual(got, {tag for tag, _, alerts in cases if alerts})
+
+    def test_the_central_rule_lets_through_exactly_what_the_stacks_forward(self):
+        jobs = variants()
+        alarms = [(t, e, a is not False) for t, e, a in self.alarm_cases()]
+        got = self.arrivals("CentralAlertRule", jobs + alarms)
+        self.assertEqual(got, {tag for tag, _, alerts in jobs + alarms if alerts})
+
+    def test_forwarding_uses_the_stacks_role_which_may_only_put_events_on_the_central_bus(self):
+        for name in ALERT_RULES:
+            self.assertEqual(branch(self.resources[name], central=False)["Arn"], TOPIC)
+            target = branch(self.resources[name], central=True)
+            self.assertEqual(target["Arn"], {"Ref": "CentralAlertBusArn"}, name)
+            self.assertNotIn("InputTransformer", target, "the central function formats, from the whole event")
+        (target,) = self.resources["AlarmForwardRule"]["Properties"]["Targets"]
+        for t in [target] + [branch(self.resources[n], central=True) for n in ALERT_RULES]:
+            self.assertEqual(t["RoleArn"], {"Fn::GetAtt": ["AlertForwardRole", "Arn"]})
+        role = self.resources["AlertForwardRole"]["Properties"]
+        (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+        self.assertEqual(trust["Principal"], {"Service": "events.amazonaws.com"})
+        self.assertEqual(trust["Condition"], {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}})
+        ((policy,),) = [p["PolicyDocument"]["Statement"] for p in role["Policies"]]
+        self.assertEqual((policy["Action"], policy["Resource"]), ("events:PutEvents", {"Ref": "CentralAlertBusArn"}))
+
+    def test_the_central_bus_admits_the_organization_and_its_rule_invokes_the_formatter(self):
+        r = self.resources
+        statement = r["CentralAlertBusPolicy"]["Properties"]["Statement"]
+        self.assertEqual(statement["Condition"], {"StringEquals": {"aws:PrincipalOrgID": {"Ref": "AlertOrganizationId"}}})
+        self.assertEqual(statement["Action"], "events:PutEvents")
+        rule = r["CentralAlertRule"]["Properties"]
+        self.assertEqual(rule["EventBusName"], {"Ref": "CentralAlertBus"})
+        (target,) = rule["Targets"]
+        self.assertEqual(target["Arn"], {"Fn::GetAtt": ["AlertsFunction", "Arn"]})
+        self.assertEqual(r["AlertsPermission"]["Properties"]["SourceArn"], {"Fn::GetAtt": ["CentralAlertRule", "Arn"]})
+        env = r["AlertsFunction"]["Properties"]["Environment"]["Variables"]
+        self.assertEqual(env["SUPERWERKER_BACKUP_ALERT_TOPIC_ARN"], TOPIC)
+        for name in ("CentralAlertBus", "CentralAlertBusPolicy", "CentralAlertRule", "AlertsFunction", "AlertsRole"):
+            self.assertEqual(r[name]["Condition"], "ReceivesOrganizationAlerts", name)
+        (digests,) = [s["Fn::If"][1] for s in r["AlertTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+                      if "Fn::If" in s]
+        self.assertEqual(digests["Condition"], {"StringEquals": {"aws:PrincipalOrgID": {"Ref": "AlertOrganizationId"}}})
+        self.assertEqual(digests["Action"], "sns:Publish")
 
 
 class AlarmTest(unittest.TestCase):
@@ -241,7 +360,8 @@ class AlarmTest(unittest.TestCase):
     def test_each_alarm_fires_on_one_and_tells_the_topic(self):
         alarms = self.alarms()
         self.assertEqual(set(alarms), set(self.EXPECTED) | set(self.SWEEP))
-        topic = [{"Fn::If": ["WithOwnAlertTopic", {"Ref": "AlertTopic"}, {"Ref": "AlertTopicArn"}]}]
+        # A forwarding stack's alarms have no action: their state changes go to the central bus (AlarmForwardRule).
+        topic = {"Fn::If": ["ForwardsAlerts", {"Ref": "AWS::NoValue"}, [TOPIC]]}
         for name in self.SWEEP:
             self.assertEqual(alarms[name]["AlarmActions"], topic, name)
             self.assertTrue(alarms[name]["AlarmName"]["Fn::Sub"].startswith("${NamePrefix}-"), "the topic policy")

@@ -119,6 +119,8 @@ def setting(commands, name):
 ORG_STEPS = readme_steps("### Steps: the whole organization")
 REGIONS = setting(ORG_STEPS, "REGIONS").split(",")
 PREFIX = setting(ORG_STEPS, "ARTIFACT_BUCKET_PREFIX")
+CENTRAL_BUS = f"arn:aws:events:{REGIONS[0]}:{MANAGEMENT}:event-bus/superwerker-backup-alerts"
+CENTRAL_TOPIC = f"arn:aws:sns:{REGIONS[0]}:{MANAGEMENT}:superwerker-backup-alerts"
 
 
 def template():
@@ -215,14 +217,15 @@ class OrganizationRolloutTest(unittest.TestCase):
                     "QueueArn"
                 ]
                 rules = {r["Name"]: r for r in events.list_rules(NamePrefix="superwerker-backup-")["Rules"]}
-                alerts = {"jobs", "copy-jobs"}
+                alerts = {"jobs", "copy-jobs", "alarms"}
                 self.assertEqual(set(rules), {f"superwerker-backup-{n}" for n in TAGGER_RULES | {"sweep"} | alerts})
-                topic = f"arn:aws:sns:{region}:{account}:superwerker-backup-alerts"
                 for name, rule in rules.items():
                     (target,) = events.list_targets_by_rule(Rule=name)["Targets"]
                     if name.removeprefix("superwerker-backup-") in alerts:
-                        self.assertEqual(target["Arn"], topic)
-                        self.assertIn("InputTemplate", target["InputTransformer"])
+                        # Central alerts (the default): to the management account's bus, with this account's role.
+                        self.assertEqual(target["Arn"], CENTRAL_BUS, f"{account} {region} {name}")
+                        self.assertTrue(target["RoleArn"].startswith(f"arn:aws:iam::{account}:role/"), target)
+                        self.assertNotIn("InputTransformer", target, "the central function formats")
                     else:
                         function = "backfill" if name.endswith("-sweep") else "tagger"
                         self.assertTrue(target["Arn"].endswith(f":function:superwerker-backup-{function}"), target)
@@ -230,8 +233,13 @@ class OrganizationRolloutTest(unittest.TestCase):
                 alarms = session.client("cloudwatch", region_name=region).describe_alarms(
                     AlarmNamePrefix="superwerker-backup-")["MetricAlarms"]
                 self.assertEqual({a["AlarmName"]: a["AlarmActions"] for a in alarms},
-                                 {f"superwerker-backup-{n}": [topic]
-                                  for n in ("dlq", "tag-errors", "sweep-part", "no-sweep")})
+                                 {f"superwerker-backup-{n}": [] for n in ("dlq", "tag-errors", "sweep-part", "no-sweep")},
+                                 "their state changes travel to the central bus (the alarms rule)")
+                backfill = lam.get_function(FunctionName="superwerker-backup-backfill")["Configuration"]
+                self.assertEqual(backfill["Environment"]["Variables"]["SUPERWERKER_BACKUP_ALERT_TOPIC_ARN"],
+                                 CENTRAL_TOPIC, "the digest goes to the central topic")
+                names = {f["FunctionName"] for f in lam.list_functions()["Functions"]}
+                self.assertNotIn("superwerker-backup-alerts", names, "the formatter lives in the management account")
                 policy = json.loads(sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["Policy"])[
                     "Attributes"]["Policy"])
                 sources = policy["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"]
@@ -269,6 +277,90 @@ class OrganizationRolloutTest(unittest.TestCase):
             boto3.client("backup", region_name=region).describe_backup_vault(BackupVaultName=VAULT)
             lam = boto3.client("lambda", region_name=region)
             lam.get_function(FunctionName="superwerker-backup-tagger")
+
+    def test_the_management_accounts_home_region_receives_the_organizations_alerts(self):
+        home, other = REGIONS
+        org_id = boto3.client("organizations").describe_organization()["Organization"]["Id"]
+        events = boto3.client("events", region_name=home)
+        bus = events.describe_event_bus(Name="superwerker-backup-alerts")
+        self.assertEqual(bus["Arn"], CENTRAL_BUS)
+        (statement,) = json.loads(bus["Policy"])["Statement"]
+        self.assertEqual((statement["Action"], statement["Resource"]), ("events:PutEvents", CENTRAL_BUS))
+        self.assertEqual(statement["Condition"], {"StringEquals": {"aws:PrincipalOrgID": org_id}})
+        (rule,) = events.list_rules(EventBusName="superwerker-backup-alerts")["Rules"]
+        (target,) = events.list_targets_by_rule(Rule=rule["Name"], EventBusName="superwerker-backup-alerts")["Targets"]
+        lam = boto3.client("lambda", region_name=home)
+        function = lam.get_function(FunctionName="superwerker-backup-alerts")["Configuration"]
+        self.assertEqual(target["Arn"], function["FunctionArn"])
+        self.assertEqual(function["Environment"]["Variables"]["SUPERWERKER_BACKUP_ALERT_TOPIC_ARN"], CENTRAL_TOPIC)
+        topic_policy = json.loads(boto3.client("sns", region_name=home).get_topic_attributes(TopicArn=CENTRAL_TOPIC)[
+            "Attributes"]["Policy"])
+        org_statements = [s for s in topic_policy["Statement"] if "aws:PrincipalOrgID" in json.dumps(s)]
+        self.assertEqual(len(org_statements), 1, "the organization's sweeps may publish their digests")
+        self.assertEqual(org_statements[0]["Condition"], {"StringEquals": {"aws:PrincipalOrgID": org_id}})
+        # The management account's own job events stay on its own topic in the home region; its other region
+        # forwards like a member.
+        (home_jobs,) = events.list_targets_by_rule(Rule="superwerker-backup-jobs")["Targets"]
+        self.assertEqual(home_jobs["Arn"], CENTRAL_TOPIC)
+        (other_jobs,) = boto3.client("events", region_name=other).list_targets_by_rule(
+            Rule="superwerker-backup-jobs")["Targets"]
+        self.assertEqual(other_jobs["Arn"], CENTRAL_BUS)
+        with self.assertRaises(Exception):
+            boto3.client("lambda", region_name=other).get_function(FunctionName="superwerker-backup-alerts")
+
+    def test_a_members_job_failure_and_alarm_reach_the_central_rule(self):
+        """Through the deployed rules: an event put on a member's default bus (AWS Backup's and CloudWatch's
+        documented examples, injected with PutEvents, which AWS itself refuses for aws.* sources: the emulator's way to
+        produce the state) is forwarded by the member's rule to the central bus (moto delivers cross-account bus
+        targets) and matched by the central rule, read through a queue that stands in for the rule's Lambda target
+        while the test runs (moto cannot invoke a Lambda target: it fails the PutEvents; the function is tested on its
+        own in tests/tests/alerts_emulator.rs). For the same reason the member's schedule rule loses its target
+        meanwhile: moto matches a rule without an event pattern against every event (AWS runs it on its schedule
+        only)."""
+        home = REGIONS[0]
+        member = self.members[0]
+        events = boto3.client("events", region_name=home)
+        sqs = boto3.client("sqs", region_name=home)
+        url = sqs.create_queue(QueueName=f"central-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        bus = {"Rule": "superwerker-backup-org-alerts", "EventBusName": "superwerker-backup-alerts"}
+        (function_target,) = events.list_targets_by_rule(**bus)["Targets"]
+        events.remove_targets(**bus, Ids=[function_target["Id"]])
+        events.put_targets(**bus, Targets=[{"Id": "probe", "Arn": arn}])
+        member_events = in_account(member).client("events", region_name=home)
+        (sweep_target,) = member_events.list_targets_by_rule(Rule="superwerker-backup-sweep")["Targets"]
+        member_events.remove_targets(Rule="superwerker-backup-sweep", Ids=[sweep_target["Id"]])
+        try:
+            fixtures = ROOT / "tests" / "fixtures"
+            job = json.loads((fixtures / "backup-events" / "backup-job-failed.aws-docs.json").read_text())
+            job["detail"]["resourceArn"] = f"arn:aws:ec2:{home}:{member}:volume/vol-0123456789abcdef0"
+            alarm = json.loads((fixtures / "alarm-events" / "alarm-state-change-single-metric.aws-docs.json")
+                               .read_text())
+            alarm["detail"]["alarmName"] = "superwerker-backup-no-sweep"
+            other = dict(alarm, detail=dict(alarm["detail"], alarmName="someone-elses-alarm"))
+            completed = json.loads((fixtures / "backup-events" / "backup-job-completed.aws-docs.json").read_text())
+            for e, resource in ((job, []), (alarm, [f"arn:aws:cloudwatch:{home}:{member}:alarm:superwerker-backup-no-sweep"]),
+                                (other, [f"arn:aws:cloudwatch:{home}:{member}:alarm:someone-elses-alarm"]),
+                                (completed, [])):
+                out = member_events.put_events(Entries=[{"Source": e["source"], "DetailType": e["detail-type"],
+                                                         "Detail": json.dumps(e["detail"]), "Resources": resource}])
+                self.assertEqual(out["FailedEntryCount"], 0)
+            got = []
+            for _ in range(10):
+                got += [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                                                           WaitTimeSeconds=1).get("Messages", [])]
+                if len(got) >= 2:
+                    break
+            self.assertEqual(sorted(m["detail-type"] for m in got),
+                             ["Backup Job State Change", "CloudWatch Alarm State Change"],
+                             "the failed job and our alarm arrive; another alarm and a plain COMPLETED do not")
+            (arrived,) = [m for m in got if m["source"] == "aws.backup"]
+            self.assertEqual(arrived["detail"]["resourceArn"], job["detail"]["resourceArn"],
+                             "the detail the formatter reads the account and region from travels unchanged")
+        finally:
+            events.remove_targets(**bus, Ids=["probe"])
+            events.put_targets(**bus, Targets=[function_target])
+            member_events.put_targets(Rule="superwerker-backup-sweep", Targets=[sweep_target])
 
     def test_zz_a_second_run_changes_nothing(self):
         operations = self.cfn.list_stack_set_operations(StackSetName="superwerker-backup")["Summaries"]

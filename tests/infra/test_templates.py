@@ -37,6 +37,7 @@ FUNCTIONS = {
     "TaggerFunction": ("TaggerRole", "backup-tagger"),
     "BackfillFunction": ("BackfillRole", "backup-backfill"),
     "BootstrapFunction": ("BootstrapRole", "backup-bootstrap"),
+    "AlertsFunction": ("AlertsRole", "backup-alerts"),
 }
 TAGGING_ACTIONS = {
     "ec2:CreateTags", "dynamodb:TagResource", "rds:AddTagsToResource", "elasticfilesystem:TagResource", "fsx:TagResource"
@@ -171,8 +172,23 @@ class IamTest(unittest.TestCase):
         rules = sorted(k for k, v in resources.items() if v["Type"] == "AWS::Events::Rule")
         self.assertEqual(statement["Principal"], {"Service": "events.amazonaws.com"})
         self.assertEqual(
-            sorted(a["Fn::GetAtt"][0] for a in statement["Condition"]["ArnEquals"]["aws:SourceArn"]), rules
+            sorted(if_present(a)["Fn::GetAtt"][0] for a in statement["Condition"]["ArnEquals"]["aws:SourceArn"]), rules
         )
+
+
+def targets(rule_properties):
+    """A rule's targets; for `Targets: !If [condition, a, b]` (per-account or central alerts), those of both."""
+    t = rule_properties["Targets"]
+    if isinstance(t, dict) and "Fn::If" in t:
+        return t["Fn::If"][1] + t["Fn::If"][2]
+    return t
+
+
+def if_present(value):
+    """`value`, or the present branch of `!If [condition, value, !Ref AWS::NoValue]`."""
+    if isinstance(value, dict) and "Fn::If" in value and value["Fn::If"][2] == {"Ref": "AWS::NoValue"}:
+        return value["Fn::If"][1]
+    return value
 
 
 def rules_targeting(resources, function):
@@ -180,7 +196,7 @@ def rules_targeting(resources, function):
         name: res["Properties"]
         for name, res in resources.items()
         if res["Type"] == "AWS::Events::Rule"
-        and any(t["Arn"] == {"Fn::GetAtt": [function, "Arn"]} for t in res["Properties"]["Targets"])
+        and any(t["Arn"] == {"Fn::GetAtt": [function, "Arn"]} for t in targets(res["Properties"]))
     }
 
 
@@ -286,13 +302,16 @@ class DeliveryTest(unittest.TestCase):
         }
         topic_policy = resources["AlertTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
         for name, rule in rules.items():
-            (target,) = rule["Targets"]
-            self.assertEqual(target["DeadLetterConfig"], {"Arn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}}, name)
-            self.assertIn("MaximumRetryAttempts", target["RetryPolicy"], name)
-            if "Fn::GetAtt" in target["Arn"]:
-                self.assertIn((target["Arn"]["Fn::GetAtt"][0], name), permissions, f"{name} may not invoke its target")
-            else:  # the alert topic (tests/infra/test_alerts.py)
-                self.assertIn({"Fn::GetAtt": [name, "Arn"]}, topic_policy["Condition"]["ArnEquals"]["aws:SourceArn"])
+            for target in targets(rule):
+                self.assertEqual(target["DeadLetterConfig"], {"Arn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}}, name)
+                self.assertIn("MaximumRetryAttempts", target["RetryPolicy"], name)
+                if "Fn::GetAtt" in target["Arn"]:
+                    self.assertIn((target["Arn"]["Fn::GetAtt"][0], name), permissions, f"{name} may not invoke it")
+                elif target["Arn"] == {"Ref": "CentralAlertBusArn"}:  # forwarded with the stack's role
+                    self.assertEqual(target["RoleArn"], {"Fn::GetAtt": ["AlertForwardRole", "Arn"]}, name)
+                else:  # the alert topic (tests/infra/test_alerts.py)
+                    self.assertIn({"Fn::GetAtt": [name, "Arn"]},
+                                  topic_policy["Condition"]["ArnEquals"]["aws:SourceArn"])
 
     def test_function_errors_are_retried_by_lambda_and_the_sweep_is_not_rerun(self):
         """EventBridge invokes Lambda asynchronously: Lambda retries a function error (async invocation config), the

@@ -102,10 +102,5 @@ impl FaultProxy {
 
 /// Percent-encodes everything but unreserved characters (RFC 3986), for a query value.
 fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    percent_encoding::utf8_percent_encode(s, superwerker_backup_domain::alert::URL_UNRESERVED).to_string()
 }

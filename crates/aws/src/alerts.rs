@@ -1,10 +1,11 @@
-//! Amazon SNS: the sweep's daily digest of unprotected resources goes to the stack's alert topic.
+//! Amazon SNS: the sweep's daily digest of unprotected resources, and the central function's alerts, go to the alert
+//! topic.
 
 use aws_sdk_sns::Client;
 
 use crate::error::AdapterError;
 
-/// What the digest needs (Service Authorization Reference: `sns:Publish` on the topic).
+/// What publishing needs (Service Authorization Reference: `sns:Publish` on the topic).
 pub(crate) const DIGEST_ACTIONS: &[&str] = &["sns:Publish"];
 
 /// SNS's limit on a message's `Subject` (SNS API reference, Publish: "must be ASCII text that begins with a letter,
@@ -12,7 +13,7 @@ pub(crate) const DIGEST_ACTIONS: &[&str] = &["sns:Publish"];
 /// characters long").
 pub const SUBJECT_MAX_CHARS: usize = 99;
 
-/// An SNS topic the digest is published to.
+/// An SNS topic alerts are published to.
 #[derive(Clone, Debug)]
 pub struct AlertTopic {
     client: Client,

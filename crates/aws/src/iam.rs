@@ -40,6 +40,11 @@ pub fn sweep() -> Vec<&'static str> {
     )
 }
 
+/// The central `backup-alerts` function: it publishes to the alert topic, nothing else.
+pub fn alerts() -> Vec<&'static str> {
+    sorted(crate::alerts::DIGEST_ACTIONS.iter().copied())
+}
+
 /// Whether an action writes (tags): the tagging actions of every kind's service and of the Tagging API.
 fn is_write(action: &str) -> bool {
     let name = action.split_once(':').map_or(action, |(_, n)| n);

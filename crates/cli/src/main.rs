@@ -230,6 +230,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 "backup-tagger": iam::tagger(),
                 "backup-backfill": iam::sweep(),
                 "backup-bootstrap": iam::bootstrap(),
+                "backup-alerts": iam::alerts(),
                 "superwerker-backup backfill": iam::backfill(),
                 "superwerker-backup audit": iam::audit(),
             });

@@ -4,6 +4,7 @@
 //! coverage rules, defined once. This crate does no I/O and knows nothing of the AWS SDK: every rule here is
 //! unit-tested on plain data.
 
+pub mod alert;
 pub mod arn;
 pub mod catalog;
 pub mod coverage;
