@@ -28,6 +28,7 @@ def options(args):
         "AlertEmail": args.alert_email,
         "AlertTopicArn": args.alert_topic_arn,
         "AlertOrganizationId": getattr(args, "alert_organization_id", None),
+        "CentralAlertBusArn": getattr(args, "central_alert_bus_arn", None),
     }
 
 
@@ -59,6 +60,8 @@ def parser():
         if name == "deploy":
             c.add_argument("--alert-organization-id",
                            help="management account, home region: receive this organization's alerts (README, Alerts)")
+            c.add_argument("--central-alert-bus-arn",
+                           help="forward this account's alerts to the organization's central bus (README, Alerts)")
         if name == "deploy-organization":
             c.add_argument("--alerts", choices=["central", "account"], default="central",
                            help="central: every account's alerts to the management account's topic (README, Alerts)")

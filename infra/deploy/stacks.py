@@ -7,7 +7,7 @@ import time
 
 from botocore.exceptions import ClientError, WaiterError
 
-from common import DeployError, bucket_name, client, error_code, load_manifest, say
+from common import DeployError, account_id, bucket_name, client, error_code, load_manifest, partition, say
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
 # CreateStack and UpdateStack take at most 51,200 bytes as TemplateBody; larger templates go by TemplateURL.
@@ -33,6 +33,24 @@ def stack_parameters(manifest, prefix, home_region, options):
     }
     params.update({k: v for k, v in options.items() if v is not None})
     return params
+
+
+def central_names(options, home, management):
+    """The central alert bus's and topic's ARNs: their names are fixed by the template (<NamePrefix>-alerts) in the
+    management account's home region, so they are known before the stack exists."""
+    name = options.get("NamePrefix") or "superwerker-backup"
+    bus = f"arn:{partition(home)}:events:{home}:{management}:event-bus/{name}-alerts"
+    topic = options.get("AlertTopicArn") or f"arn:{partition(home)}:sns:{home}:{management}:{name}-alerts"
+    return bus, topic
+
+
+def regional_alerts(options, home, region, management):
+    """`options` for `region`'s stack of the account that receives the organization's alerts (AlertOrganizationId):
+    the home region receives them, every other region forwards to it like a member (README, Alerts)."""
+    if not options.get("AlertOrganizationId") or region == home:
+        return options
+    bus, topic = central_names(options, home, management)
+    return dict(options, AlertOrganizationId="", CentralAlertBusArn=bus, AlertTopicArn=topic)
 
 
 def as_list(params):
@@ -117,8 +135,9 @@ def deploy(dist, prefix, regions, name, options):
     started = time.monotonic()
     for region in regions:
         check_artifacts(prefix, region, manifest)
+    management = account_id() if options.get("AlertOrganizationId") else None
     for region in regions:
-        params = stack_parameters(manifest, prefix, regions[0], options)
+        params = stack_parameters(manifest, prefix, regions[0], regional_alerts(options, regions[0], region, management))
         outcome = deploy_stack(dist, manifest, prefix, region, name, params)
         say(f"{region}: stack {name} {outcome}")
     say(f"deployed {name} to {', '.join(regions)} in {time.monotonic() - started:.1f} s")

@@ -15,8 +15,8 @@ import time
 
 from botocore.exceptions import ClientError
 
-from common import DeployError, client, error_code, load_manifest, partition, say
-from stacks import CAPABILITIES, check_artifacts, deploy_stack, stack_parameters, template_url
+from common import DeployError, account_id, client, error_code, load_manifest, say
+from stacks import CAPABILITIES, central_names, check_artifacts, deploy_stack, regional_alerts, stack_parameters, template_url
 
 PREFERENCES = {"RegionConcurrencyType": "PARALLEL", "FailureTolerancePercentage": 10, "MaxConcurrentPercentage": 25}
 DONE = ("SUCCEEDED", "FAILED", "STOPPED")
@@ -115,10 +115,33 @@ def central_alerts(org, home, options):
     """(receiving, forwarding): the parameters of the stack that receives the organization's alerts, and of every
     other stack."""
     organization = org.describe_organization()["Organization"]
-    management, name = organization["MasterAccountId"], options.get("NamePrefix") or "superwerker-backup"
-    bus = f"arn:{partition(home)}:events:{home}:{management}:event-bus/{name}-alerts"
-    topic = options.get("AlertTopicArn") or f"arn:{partition(home)}:sns:{home}:{management}:{name}-alerts"
+    bus, topic = central_names(options, home, organization["MasterAccountId"])
     return {"AlertOrganizationId": organization["Id"]}, {"CentralAlertBusArn": bus, "AlertTopicArn": topic}
+
+
+def per_account_alerts(options):
+    """(receiving, forwarding) for ALERTS=account: the central parameters given as empty, so that a deployment that had
+    central alerts really changes back (an omitted parameter would leave the stacks as they are)."""
+    own = {"CentralAlertBusArn": "", "AlertOrganizationId": "", "AlertTopicArn": options.get("AlertTopicArn") or ""}
+    return own, own
+
+
+def tell_alert_change(cfn, name, call_as, forwarding):
+    """Says so when this run changes the StackSet's alerts between per-account and central."""
+    try:
+        current = cfn.describe_stack_set(StackSetName=name, CallAs=call_as)["StackSet"]
+    except ClientError:
+        return
+    before = {p["ParameterKey"]: p.get("ParameterValue") for p in current.get("Parameters", [])}.get(
+        "CentralAlertBusArn") or ""
+    after = forwarding.get("CentralAlertBusArn", "")
+    if before == after:
+        return
+    if after:
+        say(f"alerts change to central ({after}): each member stack's own topic, and every subscription to it, is "
+            "deleted; subscribe to the central topic instead (README, Alerts)")
+    else:
+        say("alerts change to per account: each member stack creates its own topic again, without subscriptions")
 
 
 def deploy_organization(dist, prefix, regions, ou_ids, stack_set_name, stack_name, call_as, options, bootstrap,
@@ -130,24 +153,34 @@ def deploy_organization(dist, prefix, regions, ou_ids, stack_set_name, stack_nam
     cfn = client("cloudformation", home)
     org = client("organizations", home)
     say(f"trusted access for StackSets: {ensure_trusted_access(cfn, call_as)}")
-    receiving, forwarding = central_alerts(org, home, options) if alerts == "central" else ({}, {})
-    if forwarding:
+    central = alerts == "central"
+    receiving, forwarding = central_alerts(org, home, options) if central else per_account_alerts(options)
+    if central:
         say(f"alerts: central, to {forwarding['CentralAlertBusArn']} and {forwarding['AlertTopicArn']}")
+    tell_alert_change(cfn, stack_set_name, call_as, forwarding)
     own = {region: stack_parameters(manifest, prefix, home, dict(options, DeployBootstrap=bootstrap,
                                                                  **(receiving if region == home else forwarding)))
            for region in regions}
-    if call_as == "SELF" and forwarding:
+    if call_as == "SELF" and central:
         say(f"{home}: management account stack {stack_name} "
             f"{deploy_stack(dist, manifest, prefix, home, stack_name, own[home])} (it receives the alerts)")
-    params = stack_parameters(manifest, prefix, home, dict(options, DeployBootstrap="false", **forwarding))
+    # The read-only role `audit --organization` enters (README, Organization): trusting the management account, and
+    # the delegated administrator this runs as.
+    trusted = {org.describe_organization()["Organization"]["MasterAccountId"]}
+    if call_as != "SELF":
+        trusted.add(account_id())
+    params = stack_parameters(manifest, prefix, home, dict(options, DeployBootstrap="false",
+                                                           AuditFromAccounts=",".join(sorted(trusted)), **forwarding))
     body = (dist / manifest["templates"]["template.yaml"]["file"]).read_text()
     url = template_url(prefix, home, manifest)
     say(f"StackSet {stack_set_name}: {ensure_stack_set(cfn, stack_set_name, url, body, params, call_as)}")
     say(f"StackSet {stack_set_name} instances: {ensure_instances(cfn, org, stack_set_name, ou_ids, regions, call_as)}")
     if call_as != "SELF":
-        extra = f" DEPLOY_ARGS='--alert-organization-id {receiving['AlertOrganizationId']}'" if receiving else ""
-        say("the management account's own stack: deploy it with management-account credentials (`make deploy"
-            f"{extra}` in the home region {home})")
+        extra = f" DEPLOY_ARGS='--alert-organization-id {receiving['AlertOrganizationId']}'" if central else ""
+        say("the management account's own stacks: deploy them with management-account credentials: "
+            f"`make deploy REGIONS={','.join(regions)}{extra}` (the home region {home} first: it receives the "
+            "alerts, the other regions forward to it); until then the members' forwarded alerts wait in their "
+            "dead-letter queues")
         return
     for region in regions:
         say(f"{region}: management account stack {stack_name} "

@@ -289,7 +289,11 @@ class CentralAlertTest(unittest.TestCase):
         role = self.resources["AlertForwardRole"]["Properties"]
         (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
         self.assertEqual(trust["Principal"], {"Service": "events.amazonaws.com"})
-        self.assertEqual(trust["Condition"], {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}})
+        self.assertEqual(trust["Condition"]["StringEquals"], {"aws:SourceAccount": {"Ref": "AWS::AccountId"}})
+        self.assertEqual(substituted(trust["Condition"]["ArnLike"]["aws:SourceArn"], self.VALUES),
+                         "arn:aws:events:eu-west-1:210987654321:rule/superwerker-backup-*", "only the stack's rules")
+        for t in [target] + [branch(self.resources[n], central=True) for n in ALERT_RULES]:
+            self.assertNotIn("RetryPolicy", t, "a bus target takes EventBridge's own retry policy")
         ((policy,),) = [p["PolicyDocument"]["Statement"] for p in role["Policies"]]
         self.assertEqual((policy["Action"], policy["Resource"]), ("events:PutEvents", {"Ref": "CentralAlertBusArn"}))
 
@@ -297,7 +301,8 @@ class CentralAlertTest(unittest.TestCase):
         r = self.resources
         statement = r["CentralAlertBusPolicy"]["Properties"]["Statement"]
         self.assertEqual(statement["Condition"], {"StringEquals": {"aws:PrincipalOrgID": {"Ref": "AlertOrganizationId"}}})
-        self.assertEqual(statement["Action"], "events:PutEvents")
+        self.assertEqual((statement["Effect"], statement["Action"]), ("Allow", "events:PutEvents"))
+        self.assertEqual((statement["Principal"], statement["Resource"]), ("*", {"Fn::GetAtt": ["CentralAlertBus", "Arn"]}))
         rule = r["CentralAlertRule"]["Properties"]
         self.assertEqual(rule["EventBusName"], {"Ref": "CentralAlertBus"})
         (target,) = rule["Targets"]
@@ -309,8 +314,13 @@ class CentralAlertTest(unittest.TestCase):
             self.assertEqual(r[name]["Condition"], "ReceivesOrganizationAlerts", name)
         (digests,) = [s["Fn::If"][1] for s in r["AlertTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
                       if "Fn::If" in s]
-        self.assertEqual(digests["Condition"], {"StringEquals": {"aws:PrincipalOrgID": {"Ref": "AlertOrganizationId"}}})
-        self.assertEqual(digests["Action"], "sns:Publish")
+        self.assertEqual(digests["Condition"]["StringEquals"], {"aws:PrincipalOrgID": {"Ref": "AlertOrganizationId"}})
+        self.assertEqual(substituted(digests["Condition"]["ArnLike"]["aws:PrincipalArn"], self.VALUES),
+                         "arn:aws:iam::*:role/superwerker-backup-sweep-*", "only the organization's sweep roles")
+        self.assertEqual(substituted(r["BackfillRole"]["Properties"]["RoleName"], self.VALUES),
+                         "superwerker-backup-sweep-eu-west-1", "the sweep role's name the topic policy admits")
+        self.assertEqual((digests["Action"], digests["Principal"], digests["Resource"]),
+                         ("sns:Publish", {"AWS": "*"}, {"Ref": "AlertTopic"}))
 
 
 class AlarmTest(unittest.TestCase):

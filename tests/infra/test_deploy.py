@@ -15,14 +15,10 @@ the services' own APIs, in every account and region:
   (a region.txt inside) and each function's CodeSha256 shows which bucket its code came from.
 - Single account: `make deploy` with nothing but a region in the environment; a second run changes nothing.
 """
-import base64
-import hashlib
 import json
 import os
-import subprocess
 import sys
 import unittest
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -35,86 +31,15 @@ sys.path.insert(0, str(ROOT / "tests" / "harness"))
 
 from publish import region_marked  # noqa: E402
 
-README = ROOT / "README.md"
 MANAGEMENT = "123456789012"
 TAGGER_RULES = {"dynamodb", "ec2", "efs", "fsx", "rds", "tagging"}
 VAULT = "superwerker-backup"
 SERVICE_ROLE = "AWSBackupDefaultServiceRole"
-# Types our template uses that the emulator's CloudFormation leaves untaught, and why.
-UNTAUGHT = {
-    "Custom::SuperwerkerBackupBootstrap": "a custom resource runs its Lambda, which moto runs only in Docker (absent "
-    "here); the bootstrap's custom-resource Lambda is tested under cargo lambda watch "
-    "(tests/tests/bootstrap_custom_resource.rs) and these deploys use BOOTSTRAP=false",
-}
 
 
-def endpoint():
-    url = os.environ.get("AWS_ENDPOINT_URL", "")
-    if not url.startswith("http://127.0.0.1:"):
-        raise AssertionError("run through make test: the deploy tests need the local emulator")
-    return url
-
-
-def reset_emulator():
-    urllib.request.urlopen(urllib.request.Request(f"{endpoint()}/moto-api/reset", method="POST"), timeout=30).read()
-
-
-def make(*args, env=None):
-    """Runs a Make target as a person would; fails the test with its output when it fails. Returns stdout."""
-    done = subprocess.run(
-        ["make", "--no-print-directory", "-C", str(ROOT), *args],
-        env=env or dict(os.environ), capture_output=True, text=True, timeout=1200,
-    )
-    if done.returncode != 0:
-        raise AssertionError(f"make {' '.join(args)} exited {done.returncode}\n{done.stdout}\n{done.stderr}")
-    return done.stdout
-
-
-def in_account(account):
-    """A boto3 session with credentials of `account` (STS AssumeRole; moto maps the role's account)."""
-    if account == MANAGEMENT:
-        return boto3.session.Session()
-    creds = boto3.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="deploy-test"
-    )["Credentials"]
-    return boto3.session.Session(
-        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-    )
-
-
-def code_sha256(data):
-    return base64.b64encode(hashlib.sha256(data).digest()).decode()
-
-
-def readme_steps(heading):
-    """The commands of the first sh block under `heading` in the README's Deploy section, as written."""
-    text = README.read_text()
-    section = text[text.index("## Deploy\n"):]
-    section = section[: section.index("\n## ", 5)]
-    part = section[section.index(heading):]
-    start = part.index("```sh\n") + len("```sh\n")
-    block = part[start : part.index("```", start)]
-    return [line for line in block.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-
-
-def run_step(command, env=None):
-    """One README command, run by bash in the repository as a person would paste it. Returns stdout."""
-    done = subprocess.run(["bash", "-c", command], cwd=ROOT, env=env or dict(os.environ), capture_output=True,
-                          text=True, timeout=1200)
-    if done.returncode != 0:
-        raise AssertionError(f"README step failed ({done.returncode}): {command}\n{done.stdout}\n{done.stderr}")
-    return done.stdout
-
-
-def setting(commands, name):
-    """The value a README command gives a Make variable, e.g. REGIONS."""
-    for command in commands:
-        for word in command.split():
-            if word.startswith(name + "="):
-                return word.split("=", 1)[1]
-    raise AssertionError(f"no {name}= in the README steps")
-
+from deploy_support import (  # noqa: E402
+    code_sha256, endpoint, in_account, make, readme_steps, reset_emulator, run_step, setting,
+)
 
 ORG_STEPS = readme_steps("### Steps: the whole organization")
 REGIONS = setting(ORG_STEPS, "REGIONS").split(",")
@@ -181,6 +106,7 @@ class OrganizationRolloutTest(unittest.TestCase):
         params = {p["ParameterKey"]: p["ParameterValue"] for p in stack_set["Parameters"]}
         self.assertEqual(params["DeployBootstrap"], "false", "the bootstrap runs only in the management account")
         self.assertEqual(params["HomeRegion"], REGIONS[0])
+        self.assertEqual(params["AuditFromAccounts"], MANAGEMENT, "the read-only audit role trusts the management account")
         self.assertEqual(self.cfn.describe_organizations_access()["Status"], "ENABLED")
 
     def test_an_instance_in_every_member_account_and_region_and_nowhere_else(self):
@@ -253,6 +179,15 @@ class OrganizationRolloutTest(unittest.TestCase):
                 for r in retries.values():
                     self.assertEqual(r["DestinationConfig"]["OnFailure"]["Destination"], queue_arn)
 
+    def test_every_member_has_the_read_only_audit_role_the_management_account_may_enter(self):
+        for account in self.members:
+            role = in_account(account).client("iam").get_role(RoleName="superwerker-backup-audit")["Role"]
+            (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+            principals = statement["Principal"]["AWS"]
+            principals = principals if isinstance(principals, list) else [principals]
+            # IAM shows an account principal as its root ARN.
+            self.assertEqual({p.removeprefix("arn:aws:iam::").removesuffix(":root") for p in principals}, {MANAGEMENT})
+
     def test_every_member_region_has_the_vault_and_every_member_the_backup_role(self):
         for account in self.members:
             session = in_account(account)
@@ -297,7 +232,9 @@ class OrganizationRolloutTest(unittest.TestCase):
             "Attributes"]["Policy"])
         org_statements = [s for s in topic_policy["Statement"] if "aws:PrincipalOrgID" in json.dumps(s)]
         self.assertEqual(len(org_statements), 1, "the organization's sweeps may publish their digests")
-        self.assertEqual(org_statements[0]["Condition"], {"StringEquals": {"aws:PrincipalOrgID": org_id}})
+        self.assertEqual(org_statements[0]["Condition"], {
+            "StringEquals": {"aws:PrincipalOrgID": org_id},
+            "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/superwerker-backup-sweep-*"}})
         # The management account's own job events stay on its own topic in the home region; its other region
         # forwards like a member.
         (home_jobs,) = events.list_targets_by_rule(Rule="superwerker-backup-jobs")["Targets"]
@@ -432,66 +369,6 @@ class SingleAccountDeployTest(unittest.TestCase):
         self.assertNotIn("BackupServiceRole", logical)
         self.assertNotIn("BackupVault", logical)
         self.assertIn("TaggerFunction", logical)
-
-
-class TemplateUnderAwsNamingTest(unittest.TestCase):
-    LIMITS = {  # (type, name property): the service's maximum length
-        ("AWS::Lambda::Function", "FunctionName"): 64,
-        ("AWS::Events::Rule", "Name"): 64,
-        ("AWS::Logs::LogGroup", "LogGroupName"): 512,
-        ("AWS::Backup::BackupVault", "BackupVaultName"): 50,
-        ("AWS::IAM::Role", "RoleName"): 64,
-        ("AWS::SQS::Queue", "QueueName"): 80,
-        ("AWS::SNS::Topic", "TopicName"): 256,
-        ("AWS::CloudWatch::Alarm", "AlarmName"): 255,
-    }
-    LONGEST_REGION = "ap-southeast-5"
-
-    def test_every_physical_name_fits_under_stack_set_instance_naming(self):
-        """AWS names a StackSet's instance stacks StackSet-<name>-<uuid>; inside moto's member stacks
-        ${AWS::StackName} is the StackSet's name, so the emulator cannot show an overflow. Computed here."""
-        doc = template()
-        params = doc["Parameters"]
-        values = {
-            "AWS::StackName": f"StackSet-superwerker-backup-{uuid.uuid4()}",
-            "AWS::Region": self.LONGEST_REGION,
-            "AWS::AccountId": "123456789012",
-            "AWS::Partition": "aws-us-gov",
-        }
-        for name, spec in params.items():
-            values[name] = "n" * int(spec.get("MaxLength", 0)) if "MaxLength" in spec else str(spec.get("Default", ""))
-        checked = 0
-        for logical, res in doc["Resources"].items():
-            for (kind, prop), limit in self.LIMITS.items():
-                if res["Type"] != kind or prop not in res.get("Properties", {}):
-                    continue
-                value = res["Properties"][prop]
-                if isinstance(value, dict) and "Ref" in value:
-                    value = values[value["Ref"]]
-                elif isinstance(value, dict):
-                    value = value["Fn::Sub"]
-                    for k, v in values.items():
-                        value = value.replace("${" + k + "}", v)
-                self.assertNotIn("${", value, f"{logical}: unresolved name")
-                self.assertLessEqual(len(value), limit, f"{logical}.{prop} = {value}")
-                checked += 1
-        self.assertGreaterEqual(checked, 9)
-        bucket = f"{'n' * int(params['ArtifactBucketPrefix']['MaxLength'])}-{self.LONGEST_REGION}"
-        self.assertLessEqual(len(bucket), 63, "S3 bucket names are at most 63 characters")
-
-
-class EmulatorCoverageTest(unittest.TestCase):
-    def test_every_resource_type_of_the_template_is_created_by_the_emulator_or_listed_with_the_reason(self):
-        import moto_server  # noqa: F401  (the launcher's additions, in this process)
-        from moto.cloudformation.parsing import get_model_map
-
-        known = get_model_map()
-        used = {res["Type"] for res in template()["Resources"].values()}
-        missing = sorted(t for t in used if t not in known and t not in UNTAUGHT)
-        self.assertEqual(missing, [], "teach tests/harness/teach_cloudformation.py these types, or list them here")
-        self.assertEqual(sorted(t for t in UNTAUGHT if t not in used), [], "UNTAUGHT lists a type no longer used")
-        for taught in ("AWS::Backup::BackupVault", "AWS::Lambda::EventInvokeConfig", "AWS::SQS::QueuePolicy"):
-            self.assertIn(taught, known)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,24 @@ pub fn target_dir() -> PathBuf {
     PathBuf::from(meta["target_directory"].as_str().expect("target_directory"))
 }
 
+/// (exit code, stdout) of the `superwerker-backup` CLI (the debug build) with `args`, talking to `endpoint` (the fault
+/// proxy) instead of the emulator when given. Exit code 1 (an error) fails the test with the CLI's stderr.
+pub fn run_cli(endpoint: Option<&str>, args: &[&str]) -> (i32, String) {
+    let mut cmd = Command::new(target_dir().join("debug/superwerker-backup"));
+    if let Some(url) = endpoint {
+        cmd.env("AWS_ENDPOINT_URL", url);
+    }
+    let out = cmd.args(args).output().expect("the CLI runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let code = out.status.code().unwrap_or(-1);
+    assert!(
+        code != 1,
+        "{args:?} failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (code, stdout)
+}
+
 pub use superwerker_backup_domain::fixtures::fixture;
 
 /// Wraps a CloudTrail record in the EventBridge envelope it arrives in, with an event id unique to this run.

@@ -59,7 +59,7 @@ async fn each_forwarded_event_reaches_the_subscriber_as_one_message_naming_its_a
     let job_message = by_id(&first.message_id);
     assert_eq!(
         job_message["Subject"],
-        "superwerker-backup: backup job EXPIRED in 210987654321 eu-west-1"
+        "superwerker-backup: 210987654321 eu-west-1: backup job EXPIRED"
     );
     let text = job_message["Message"].as_str().unwrap();
     assert_eq!(line(text, "Account"), "210987654321");
@@ -78,7 +78,7 @@ async fn each_forwarded_event_reaches_the_subscriber_as_one_message_naming_its_a
     let alarm_message = by_id(&second.message_id);
     assert_eq!(
         alarm_message["Subject"],
-        "superwerker-backup: alarm superwerker-backup-no-sweep ALARM in 345678901234 ap-southeast-2"
+        "superwerker-backup: 345678901234 ap-southeast-2: alarm superwerker-backup-no-sweep ALARM"
     );
     let text = alarm_message["Message"].as_str().unwrap();
     assert_eq!(line(text, "Alarm"), "superwerker-backup-no-sweep");

@@ -6,11 +6,10 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::Value;
 use superwerker_backup_e2e::audit_scene::{build, AuditScene};
-use superwerker_backup_e2e::{target_dir, Emulator, FaultProxy};
+use superwerker_backup_e2e::{run_cli, target_dir, Emulator, FaultProxy};
 
 fn cli() -> PathBuf {
     target_dir().join("debug/superwerker-backup")
@@ -23,19 +22,7 @@ fn run(args: &[&str]) -> (i32, String) {
 
 /// [`run`], talking to `endpoint` (the fault proxy) instead of the emulator when given.
 fn run_at(endpoint: Option<&str>, args: &[&str]) -> (i32, String) {
-    let mut cmd = Command::new(cli());
-    if let Some(url) = endpoint {
-        cmd.env("AWS_ENDPOINT_URL", url);
-    }
-    let out = cmd.args(args).output().expect("the CLI runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let code = out.status.code().unwrap_or(-1);
-    assert!(
-        code != 1,
-        "{args:?} failed: {}\n{stdout}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (code, stdout)
+    run_cli(endpoint, args)
 }
 
 fn audit_json(s: &AuditScene) -> (i32, BTreeMap<String, (String, String)>, Value) {

@@ -6,6 +6,8 @@
 pub mod digest;
 mod judge;
 pub mod opt_in;
+mod org_report;
+pub mod organization;
 mod points;
 pub mod report;
 mod targets;

@@ -40,6 +40,27 @@ pub fn sweep() -> Vec<&'static str> {
     )
 }
 
+/// `superwerker-backup audit --organization`, in the management account: list the accounts, enter each (what the role
+/// it enters must allow is [`audit`]).
+pub fn organization() -> Vec<&'static str> {
+    sorted(
+        crate::organizations::LIST_ACCOUNTS_ACTIONS
+            .iter()
+            .chain(crate::sts::ENTER_ACTIONS)
+            .copied(),
+    )
+}
+
+/// What `audit --organization` does inside each account it enters: the audit, in the regions enabled there (the
+/// stacks' `<NamePrefix>-audit` role grants exactly this).
+pub fn organization_member() -> Vec<&'static str> {
+    sorted(
+        audit()
+            .into_iter()
+            .chain(crate::services::ec2::REGIONS_ACTIONS.iter().copied()),
+    )
+}
+
 /// The central `backup-alerts` function: it publishes to the alert topic, nothing else.
 pub fn alerts() -> Vec<&'static str> {
     sorted(crate::alerts::DIGEST_ACTIONS.iter().copied())

@@ -61,6 +61,20 @@ pub struct OrgInfo {
     pub enabled: Vec<PolicyKind>,
 }
 
+/// A member account, as the organization lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountInfo {
+    pub id: String,
+    pub name: String,
+}
+
+/// What listing the organization's accounts needs (Service Authorization Reference).
+pub(crate) const LIST_ACCOUNTS_ACTIONS: &[&str] = &[
+    "organizations:ListAccounts",
+    "organizations:ListAccountsForParent",
+    "organizations:ListOrganizationalUnitsForParent",
+];
+
 #[derive(Clone, Debug)]
 pub struct Organizations {
     client: Client,
@@ -292,5 +306,68 @@ impl Organizations {
                 }
             }
         }
+    }
+}
+
+fn active(accounts: &[aws_sdk_organizations::types::Account]) -> impl Iterator<Item = AccountInfo> + '_ {
+    accounts
+        .iter()
+        .filter(|a| {
+            a.state()
+                .is_none_or(|s| s == &aws_sdk_organizations::types::AccountState::Active)
+        })
+        .map(|a| AccountInfo {
+            id: a.id().unwrap_or_default().to_owned(),
+            name: a.name().unwrap_or_default().to_owned(),
+        })
+}
+
+impl Organizations {
+    /// The organization's active accounts (ListAccounts, every page; needs the management account or a delegated
+    /// administrator). An account whose `State` is not given counts as active (older answers carry only `Status`).
+    pub async fn active_accounts(&self) -> Result<Vec<AccountInfo>, AdapterError> {
+        let mut pages = self.client.list_accounts().into_paginator().send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AdapterError::from_sdk("Organizations.ListAccounts", "organization", e))?;
+            out.extend(active(page.accounts()));
+        }
+        Ok(out)
+    }
+
+    /// The active accounts below `parent` (an OU or the root), at any depth.
+    pub async fn active_accounts_under(&self, parent: &str) -> Result<Vec<AccountInfo>, AdapterError> {
+        let mut out = Vec::new();
+        let mut todo = vec![parent.to_owned()];
+        while let Some(parent) = todo.pop() {
+            let mut pages = self
+                .client
+                .list_accounts_for_parent()
+                .parent_id(&parent)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page =
+                    page.map_err(|e| AdapterError::from_sdk("Organizations.ListAccountsForParent", &parent, e))?;
+                out.extend(active(page.accounts()));
+            }
+            let mut ous = self
+                .client
+                .list_organizational_units_for_parent()
+                .parent_id(&parent)
+                .into_paginator()
+                .send();
+            while let Some(page) = ous.next().await {
+                let page = page.map_err(|e| {
+                    AdapterError::from_sdk("Organizations.ListOrganizationalUnitsForParent", &parent, e)
+                })?;
+                todo.extend(
+                    page.organizational_units()
+                        .iter()
+                        .filter_map(|ou| ou.id().map(str::to_owned)),
+                );
+            }
+        }
+        Ok(out)
     }
 }

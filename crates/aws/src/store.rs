@@ -130,6 +130,11 @@ impl Aws {
             .clone()
     }
 
+    /// This `Aws` acting in another account as the role `role_arn` (README, Organization); the error is STS's refusal.
+    pub async fn assuming(&self, role_arn: &str, session: &str) -> Result<Aws, AdapterError> {
+        Ok(Aws::new(crate::sts::assuming(&self.sdk, role_arn, session).await?))
+    }
+
     /// AWS Organizations (a global service).
     pub fn organizations(&self) -> Organizations {
         Organizations::from_config(&self.sdk, &self.calls)

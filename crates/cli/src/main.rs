@@ -1,6 +1,8 @@
 //! `superwerker-backup`: the operator CLI. Credentials, region and endpoint come from the standard AWS chain
 //! (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`, …).
 
+mod organization;
+
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -28,7 +30,7 @@ enum Output {
 
 /// The audit's formats: CSV besides, one row per resource.
 #[derive(Clone, Copy, Debug, ValueEnum)]
-enum AuditOutput {
+pub(crate) enum AuditOutput {
     Table,
     Json,
     Csv,
@@ -97,11 +99,14 @@ enum Command {
     /// recovery point, and the verdict with the reason and the fix. Exit code 2 when a listing failed (partial), else
     /// 3 when any resource is unprotected or a region has a finding, so it can gate a pipeline.
     Audit {
-        /// Regions to cover: a list, or `all` (default: the current region).
+        /// Regions to cover: a list, or `all` (default: the current region; with --organization: every region
+        /// enabled in each account).
         #[arg(long, value_delimiter = ',')]
         regions: Vec<String>,
         #[arg(long, value_enum, default_value = "table")]
         output: AuditOutput,
+        #[command(flatten)]
+        organization: organization::OrgArgs,
     },
     /// Opt regions in to AWS Backup's resource types (`UpdateRegionSettings`). Without --apply a dry run: what would
     /// be turned on, and which backup selections would then take every resource of a type. Exit code 2 when a
@@ -233,6 +238,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 "backup-alerts": iam::alerts(),
                 "superwerker-backup backfill": iam::backfill(),
                 "superwerker-backup audit": iam::audit(),
+                "superwerker-backup audit --organization": iam::organization(),
+                "superwerker-backup audit --organization (in each account)": iam::organization_member(),
             });
             println!("{}", serde_json::to_string_pretty(&actions)?);
             Ok(ExitCode::SUCCESS)
@@ -259,7 +266,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&events)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit { regions, output } => {
+        Command::Audit {
+            regions,
+            output,
+            organization,
+        } if organization.organization => organization::audit(organization, regions, output, settings).await,
+        Command::Audit { regions, output, .. } => {
             let aws = Aws::from_env_adaptive().await;
             let regions = resolve_regions(&aws, regions).await?;
             let opts = superwerker_backup_backfill::BackfillOptions {
@@ -270,18 +282,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let sources =
                 superwerker_backup_audit::Sources::from_aws(&aws, &superwerker_backup_backfill::regions(&aws, &opts)?);
             let report = superwerker_backup_audit::audit(&aws, &sources, &opts, std::time::SystemTime::now()).await?;
-            match output {
-                AuditOutput::Table => print!("{}", report.to_table()),
-                AuditOutput::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-                AuditOutput::Csv => print!("{}", report.to_csv()?),
-            }
-            Ok(if report.partial() {
-                ExitCode::from(2)
-            } else if report.fails_gate() {
-                ExitCode::from(3)
-            } else {
-                ExitCode::SUCCESS
-            })
+            print_audit(output, || report.to_table(), &report, || report.to_csv())?;
+            Ok(audit_exit(report.partial(), report.fails_gate()))
         }
         Command::OptIn {
             apply,
@@ -351,6 +353,33 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// `all` means every enabled region (EC2 DescribeRegions); otherwise the list as given.
+/// An audit's report on stdout in the chosen form.
+pub(crate) fn print_audit<T: serde::Serialize>(
+    output: AuditOutput,
+    table: impl FnOnce() -> String,
+    json: &T,
+    csv: impl FnOnce() -> Result<String, csv::Error>,
+) -> Result<()> {
+    match output {
+        AuditOutput::Table => print!("{}", table()),
+        AuditOutput::Json => println!("{}", serde_json::to_string_pretty(json)?),
+        AuditOutput::Csv => print!("{}", csv()?),
+    }
+    Ok(())
+}
+
+/// The audit's exit code: 2 when something could not be read (partial), else 3 when anything is unprotected or a
+/// region has a finding, else 0.
+pub(crate) fn audit_exit(partial: bool, fails_gate: bool) -> ExitCode {
+    if partial {
+        ExitCode::from(2)
+    } else if fails_gate {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 async fn resolve_regions(aws: &Aws, regions: Vec<String>) -> Result<Vec<String>> {
     if regions.iter().any(|r| r == "all") {
         aws.region()

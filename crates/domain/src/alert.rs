@@ -18,7 +18,7 @@ pub const BACKUP_JOB: &str = "Backup Job State Change";
 pub const COPY_JOB: &str = "Copy Job State Change";
 pub const ALARM_STATE: &str = "CloudWatch Alarm State Change";
 
-/// One message for the alert topic.
+/// One message for the alert topic. The subject names account and region first: SNS cuts subjects at 99 characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Alert {
     pub subject: String,
@@ -37,6 +37,7 @@ pub enum AlertError {
 
 /// Where an event is from.
 struct Origin {
+    partition: String,
     account: String,
     region: String,
     /// The origin was the envelope's: no ARN named it.
@@ -58,15 +59,37 @@ fn origin(event: &Value, candidates: &[Option<&str>]) -> Origin {
         .filter_map(|s| Arn::parse(s).ok())
         .find(|a| !a.account.is_empty() && !a.region.is_empty())
         .map(|a| Origin {
+            partition: a.partition,
             account: a.account,
             region: a.region,
             from_envelope: false,
         })
-        .unwrap_or_else(|| Origin {
-            account: text(event, &["account"]).unwrap_or("unknown").to_owned(),
-            region: text(event, &["region"]).unwrap_or("unknown").to_owned(),
-            from_envelope: true,
+        .unwrap_or_else(|| {
+            let region = text(event, &["region"]).unwrap_or("unknown").to_owned();
+            Origin {
+                partition: crate::partition_for_region(&region).unwrap_or("aws").to_owned(),
+                account: text(event, &["account"]).unwrap_or("unknown").to_owned(),
+                region,
+                from_envelope: true,
+            }
         })
+}
+
+impl Origin {
+    /// The AWS console of the origin's partition and region (`None` without a region to link to).
+    fn console(&self, service: &str, fragment: &str) -> Option<String> {
+        let domain = match self.partition.as_str() {
+            "aws-cn" => "console.amazonaws.cn",
+            "aws-us-gov" => "console.amazonaws-us-gov.com",
+            _ => "console.aws.amazon.com",
+        };
+        (self.region != "unknown").then(|| {
+            format!(
+                "https://{r}.{domain}/{service}/home?region={r}#{fragment}",
+                r = self.region
+            )
+        })
+    }
 }
 
 /// AWS Backup writes some status messages inside literal quotes (the page's FAILED, ABORTED, EXPIRED examples).
@@ -136,11 +159,9 @@ fn job(event: &Value, kind: &str, id_field: &str, vault_field: &str) -> Result<A
         _ => state.to_owned(),
     };
     let o = origin(event, &[text(d, &["resourceArn"]), text(d, &[vault_field])]);
-    let link = format!(
-        "https://{r}.console.aws.amazon.com/backup/home?region={r}#/jobs/{kind}/details/{id}",
-        r = o.region,
-        id = url_escape(id)
-    );
+    let link = o
+        .console("backup", &format!("/jobs/{kind}/details/{}", url_escape(id)))
+        .unwrap_or_else(|| format!("(no region to link to) job {id}"));
     let mut rows = vec![
         ("Account", o.account.clone()),
         ("Region", o.region.clone()),
@@ -158,7 +179,7 @@ fn job(event: &Value, kind: &str, id_field: &str, vault_field: &str) -> Result<A
         rows.push(("Event", format!("{id} at {time}")));
     }
     Ok(Alert {
-        subject: format!("superwerker-backup: {kind} job {told} in {} {}", o.account, o.region),
+        subject: format!("superwerker-backup: {} {}: {kind} job {told}", o.account, o.region),
         message: format!("AWS Backup {kind} job {told}\n\n{}", lines(&rows)),
         account: o.account,
         region: o.region,
@@ -199,16 +220,13 @@ fn alarm(event: &Value) -> Result<Alert, AlertError> {
         ),
         (
             "Console",
-            format!(
-                "https://{r}.console.aws.amazon.com/cloudwatch/home?region={r}#alarmsV2:alarm/{}",
-                url_escape(name),
-                r = o.region
-            ),
+            o.console("cloudwatch", &format!("alarmsV2:alarm/{}", url_escape(name)))
+                .unwrap_or_else(|| "(no region to link to)".to_owned()),
         ),
     ];
     rows.extend(envelope_note(&o));
     Ok(Alert {
-        subject: format!("superwerker-backup: alarm {name} {state} in {} {}", o.account, o.region),
+        subject: format!("superwerker-backup: {} {}: alarm {name} {state}", o.account, o.region),
         message: format!("CloudWatch alarm {name} is {state}\n\n{}", lines(&rows)),
         account: o.account,
         region: o.region,

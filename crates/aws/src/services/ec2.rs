@@ -9,6 +9,8 @@ use crate::inventory::{found_in_pages, reference, the_one, Found};
 /// IAM actions, by who calls them. DescribeInstances only when a launched instance shows no volume yet.
 pub(crate) const TAGGER_ACTIONS: &[&str] = &["ec2:CreateTags", "ec2:DescribeInstances", "ec2:DescribeVolumes"];
 pub(crate) const BACKFILL_ACTIONS: &[&str] = &["ec2:CreateTags", "ec2:DescribeVolumes"];
+/// The account's enabled regions (`--regions all`, and each account of `audit --organization`).
+pub(crate) const REGIONS_ACTIONS: &[&str] = &["ec2:DescribeRegions"];
 
 /// `CreateTags` takes up to 1,000 resource ids per call (EC2 API reference, CreateTags).
 pub const MAX_IDS_PER_CALL: usize = 1000;

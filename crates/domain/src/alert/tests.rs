@@ -38,7 +38,7 @@ fn a_failed_backup_job_is_told_with_the_account_and_region_of_its_resource() {
     assert_eq!((a.account.as_str(), a.region.as_str()), ("1112233445566", "us-west-2"));
     assert_eq!(
         a.subject,
-        "superwerker-backup: backup job FAILED in 1112233445566 us-west-2"
+        "superwerker-backup: 1112233445566 us-west-2: backup job FAILED"
     );
     assert!(a.message.starts_with("AWS Backup backup job FAILED\n"), "{}", a.message);
     assert_eq!(field(&a.message, "Account"), "1112233445566");
@@ -96,7 +96,7 @@ fn a_copy_job_links_to_the_copy_job_and_names_its_resource() {
     assert!(field(&a.message, "Job").ends_with("#/jobs/copy/details/47C8EF56-74D8-059D-1301-C5BE1D5C926E"));
     assert_eq!(
         a.subject,
-        "superwerker-backup: copy job FAILED in 1112233445566 us-west-2"
+        "superwerker-backup: 1112233445566 us-west-2: copy job FAILED"
     );
 }
 
@@ -138,7 +138,7 @@ fn an_alarm_is_told_with_the_account_and_region_of_its_arn() {
     );
     assert_eq!(
         a.subject,
-        "superwerker-backup: alarm ServerCpuTooHigh ALARM in 444455556666 ap-southeast-2"
+        "superwerker-backup: 444455556666 ap-southeast-2: alarm ServerCpuTooHigh ALARM"
     );
     assert!(a.message.starts_with("CloudWatch alarm ServerCpuTooHigh is ALARM\n"));
     assert_eq!(field(&a.message, "Alarm"), "ServerCpuTooHigh");
@@ -205,4 +205,23 @@ fn urls_escape_what_a_name_may_hold() {
         "EC2%20CPU%20Utilization%20Anomaly"
     );
     assert_eq!(url_escape("a-b_c.d~e"), "a-b_c.d~e");
+}
+
+#[test]
+fn links_go_to_the_console_of_the_resources_partition_and_subjects_lead_with_account_and_region() {
+    let mut event = documented("backup-events", "copy-job-failed.aws-docs.json");
+    event["detail"]["resourceArn"] = json!("arn:aws-cn:ec2:cn-north-1:111122223333:volume/vol-1");
+    let a = alert(&event).unwrap();
+    assert!(
+        field(&a.message, "Job").starts_with("https://cn-north-1.console.amazonaws.cn/backup/home?region=cn-north-1#")
+    );
+    let mut alarm = documented("alarm-events", "alarm-state-change-single-metric.aws-docs.json");
+    let long = format!("{}-sweep-part", "p".repeat(32));
+    alarm["detail"]["alarmName"] = json!(long);
+    let a = alert(&alarm).unwrap();
+    assert!(
+        a.subject.starts_with("superwerker-backup: 123456789012 us-east-1: "),
+        "{}",
+        a.subject
+    );
 }

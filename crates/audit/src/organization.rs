@@ -1,0 +1,190 @@
+//! The audit of every account of the organization (README, Organization). The management account (or a delegated
+//! administrator) lists the active accounts, or those below the OUs asked for, or takes the accounts given. It enters
+//! each one through a role (STS AssumeRole; its own account with its own credentials) and runs the same per-account
+//! audit ([`crate::audit`]) in the regions asked for, or in every region enabled in that account. A few accounts run
+//! at a time. An account that cannot be entered or read is reported with the reason and never hides the others.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use serde::Serialize;
+use superwerker_backup_aws::organizations::AccountInfo;
+use superwerker_backup_aws::{AdapterError, Aws};
+use superwerker_backup_backfill::BackfillOptions;
+use superwerker_backup_domain::{partition_for_region, TagSettings};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::{audit, AuditReport, Sources};
+
+/// The role the per-account stacks create for this command (infra/template.yaml, `OrganizationAuditRole`).
+pub const DEFAULT_ROLE_NAME: &str = "superwerker-backup-audit";
+
+/// What to audit, validated.
+#[derive(Clone, Debug)]
+pub struct OrgOptions {
+    pub role_name: String,
+    /// Only these accounts (empty: the organization's, or the OUs').
+    pub accounts: Vec<String>,
+    /// Only the accounts below these OUs (or root), at any depth.
+    pub ous: Vec<String>,
+    /// These regions in every account (empty: each account's enabled regions).
+    pub regions: Vec<String>,
+    /// Accounts audited at the same time.
+    pub concurrency: usize,
+    pub settings: TagSettings,
+}
+
+/// One account's outcome.
+#[derive(Clone, Debug, Serialize)]
+pub struct AccountAudit {
+    pub account: String,
+    pub name: String,
+    pub regions: Vec<String>,
+    /// Why the account could not be entered or read (then there is no report).
+    pub error: Option<String>,
+    pub report: Option<AuditReport>,
+}
+
+/// Every account's outcome, by account id.
+#[derive(Clone, Debug, Serialize)]
+pub struct OrgReport {
+    pub role_name: String,
+    pub accounts: Vec<AccountAudit>,
+}
+
+/// Told after each account, for a progress display.
+pub trait OrgProgress: Send + Sync {
+    fn account_done(&self, done: usize, total: usize, outcome: &AccountAudit);
+}
+
+/// The accounts to audit: those given (named from the organization's list where it has them), those below the OUs,
+/// or all active ones.
+pub async fn accounts(aws: &Aws, opts: &OrgOptions) -> Result<Vec<AccountInfo>, AdapterError> {
+    let org = aws.organizations();
+    let mut found = if opts.ous.is_empty() {
+        org.active_accounts().await?
+    } else {
+        let mut all = Vec::new();
+        for ou in &opts.ous {
+            all.extend(org.active_accounts_under(ou).await?);
+        }
+        all
+    };
+    if !opts.accounts.is_empty() {
+        found = opts
+            .accounts
+            .iter()
+            .map(|id| {
+                found.iter().find(|a| &a.id == id).cloned().unwrap_or(AccountInfo {
+                    id: id.clone(),
+                    name: String::new(),
+                })
+            })
+            .collect();
+    }
+    found.sort_by(|a, b| a.id.cmp(&b.id));
+    found.dedup_by(|a, b| a.id == b.id);
+    Ok(found)
+}
+
+/// Audits `targets`, `opts.concurrency` accounts at a time.
+pub async fn audit_organization(
+    aws: &Aws,
+    targets: Vec<AccountInfo>,
+    opts: &OrgOptions,
+    progress: Arc<dyn OrgProgress>,
+    now: SystemTime,
+) -> Result<OrgReport, AdapterError> {
+    let me = aws.caller_account().await?;
+    let partition = partition_for_region(aws.region().unwrap_or("us-east-1")).unwrap_or("aws");
+    let total = targets.len();
+    let slots = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    for account in targets {
+        let (aws, opts, slots) = (aws.clone(), opts.clone(), slots.clone());
+        let role = (account.id != me).then(|| format!("arn:{partition}:iam::{}:role/{}", account.id, opts.role_name));
+        tasks.spawn(async move {
+            let _slot = slots.acquire_owned().await;
+            one_account(&aws, account, role, &opts, now).await
+        });
+    }
+    let mut accounts = Vec::with_capacity(total);
+    while let Some(done) = tasks.join_next().await {
+        let outcome = done.unwrap_or_else(|e| AccountAudit {
+            account: "?".into(),
+            name: String::new(),
+            regions: Vec::new(),
+            error: Some(format!("the account's audit stopped: {e}")),
+            report: None,
+        });
+        progress.account_done(accounts.len() + 1, total, &outcome);
+        accounts.push(outcome);
+    }
+    accounts.sort_by(|a, b| a.account.cmp(&b.account));
+    Ok(OrgReport {
+        role_name: opts.role_name.clone(),
+        accounts,
+    })
+}
+
+async fn one_account(
+    aws: &Aws,
+    account: AccountInfo,
+    role: Option<String>,
+    opts: &OrgOptions,
+    now: SystemTime,
+) -> AccountAudit {
+    let mut out = AccountAudit {
+        account: account.id.clone(),
+        name: account.name,
+        regions: Vec::new(),
+        error: None,
+        report: None,
+    };
+    let inside = match &role {
+        Some(role) => match aws.assuming(role, "superwerker-backup-audit").await {
+            Ok(inside) => inside,
+            Err(e) => {
+                out.error = Some(format!("cannot be entered: {e}"));
+                return out;
+            }
+        },
+        None => aws.clone(),
+    };
+    match inside.caller_account().await {
+        Ok(found) if found == account.id => {}
+        Ok(found) => {
+            out.error = Some(format!("entering {} answered account {found}", account.id));
+            return out;
+        }
+        Err(e) => {
+            out.error = Some(format!(
+                "its account could not be confirmed (STS GetCallerIdentity): {e}"
+            ));
+            return out;
+        }
+    }
+    out.regions = if opts.regions.is_empty() {
+        match inside.enabled_regions().await {
+            Ok(r) => r,
+            Err(e) => {
+                out.error = Some(format!("its enabled regions could not be read: {e}"));
+                return out;
+            }
+        }
+    } else {
+        opts.regions.clone()
+    };
+    let backfill = BackfillOptions {
+        regions: out.regions.clone(),
+        settings: opts.settings.clone(),
+        ..BackfillOptions::default()
+    };
+    let sources = Sources::from_aws(&inside, &out.regions);
+    match audit(&inside, &sources, &backfill, now).await {
+        Ok(report) => out.report = Some(report),
+        Err(e) => out.error = Some(format!("the audit failed: {e}")),
+    }
+    out
+}

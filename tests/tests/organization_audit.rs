@@ -1,0 +1,223 @@
+//! `superwerker-backup audit --organization` (README, Organization; issue: organization, part 1), the real CLI against
+//! the emulator's organization: the management account and four members in two OUs, resources in some of them.
+//! moto switches accounts by the credentials that STS AssumeRole returns for a role ARN in another account, and its
+//! AssumeRole always succeeds ("the role does not need to exist"); the account whose role cannot be entered is made
+//! with the fault proxy answering AssumeRole as AWS does when the role's trust or the caller's policy refuses it
+//! (`AccessDenied`, HTTP 403). An SCP denial cannot be emulated beyond that answer.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_organizations::Client as Organizations;
+use serde_json::{json, Value};
+use superwerker_backup_e2e::{run_cli, Emulator, FaultProxy};
+
+const KEY: &str = "superwerker:backup";
+
+async fn member(org: &Organizations, root: &str, ou: &str, name: &str) -> String {
+    let created = org
+        .create_account()
+        .email(format!("{name}@example.com"))
+        .account_name(name)
+        .send()
+        .await
+        .unwrap();
+    let id = created
+        .create_account_status()
+        .unwrap()
+        .account_id()
+        .unwrap()
+        .to_owned();
+    org.move_account()
+        .account_id(&id)
+        .source_parent_id(root)
+        .destination_parent_id(ou)
+        .send()
+        .await
+        .unwrap();
+    id
+}
+
+async fn ou(org: &Organizations, root: &str, name: &str) -> String {
+    let out = org
+        .create_organizational_unit()
+        .parent_id(root)
+        .name(name)
+        .send()
+        .await
+        .unwrap();
+    out.organizational_unit().unwrap().id().unwrap().to_owned()
+}
+
+/// The emulator as seen from inside `account` (credentials of a role there).
+async fn inside(em: &Emulator, account: &str) -> Emulator {
+    let role = format!("arn:aws:iam::{account}:role/OrganizationAccountAccessRole");
+    Emulator {
+        account: account.to_owned(),
+        region: em.region.clone(),
+        setup: em.setup.assuming(&role, "seed").await.unwrap(),
+    }
+}
+
+/// (exit code, stdout) of `superwerker-backup audit --organization …` through the fault proxy.
+fn run(args: &[&str]) -> (i32, String) {
+    let proxy = std::env::var("SWB_FAULT_PROXY_URL").expect("the harness runs the fault proxy");
+    run_cli(Some(&proxy), &[&["audit", "--organization"], args].concat())
+}
+
+/// (exit code, JSON report).
+fn audit_organization(args: &[&str]) -> (i32, Value) {
+    let (code, stdout) = run(&[&["--output", "json"], args].concat());
+    (
+        code,
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}")),
+    )
+}
+
+fn by_account(report: &Value) -> BTreeMap<String, Value> {
+    report["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["account"].as_str().unwrap().to_owned(), a.clone()))
+        .collect()
+}
+
+fn counts(a: &Value) -> BTreeMap<String, u64> {
+    a["report"]["counts"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap())).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn every_account_is_audited_and_the_one_that_cannot_be_entered_is_reported() {
+    let em = Emulator::connect().await;
+    // The organization and every account's resources are this test's alone.
+    em.reset().await.unwrap();
+    let root = em.create_organization().await.unwrap();
+    let org = em.clients().organizations;
+    let (workloads, sandbox) = (ou(&org, &root, "workloads").await, ou(&org, &root, "sandbox").await);
+    let prod = member(&org, &root, &workloads, "prod").await;
+    let staging = member(&org, &root, &workloads, "staging").await;
+    let play = member(&org, &root, &sandbox, "play").await;
+    let locked = member(&org, &root, &sandbox, "locked").await;
+
+    // The seeded plan: prod has a daily volume no plan covers, an opted-out one and an untagged one; staging an
+    // untagged table; play and the management account nothing.
+    let p = inside(&em, &prod).await;
+    p.create_volume(&[(KEY, "daily")]).await.unwrap();
+    p.create_volume(&[(KEY, "none")]).await.unwrap();
+    p.create_volume(&[]).await.unwrap();
+    inside(&em, &staging).await.create_table(&[]).await.unwrap();
+
+    let faults = FaultProxy::from_env();
+    faults
+        .add(json!([{"id": "locked", "service": "sts", "op": "AssumeRole", "contains": locked, "fault": "deny"}]))
+        .await
+        .unwrap();
+    let region = em.region.clone();
+    let (code, report) = audit_organization(&["--regions", &region, "--role-name", "OrganizationAccountAccessRole"]);
+    let accounts = by_account(&report);
+    assert_eq!(code, 2, "an account could not be entered: partial\n{report:#}");
+    assert_eq!(
+        accounts.keys().cloned().collect::<Vec<_>>(),
+        {
+            let mut all = vec![
+                em.account.clone(),
+                prod.clone(),
+                staging.clone(),
+                play.clone(),
+                locked.clone(),
+            ];
+            all.sort();
+            all
+        },
+        "the management account and every member"
+    );
+    let expect = |pairs: &[(&str, u64)]| {
+        pairs
+            .iter()
+            .map(|(k, n)| (k.to_string(), *n))
+            .collect::<BTreeMap<_, _>>()
+    };
+    assert_eq!(
+        counts(&accounts[&prod]),
+        expect(&[("not-covered", 1), ("opted-out", 1), ("untagged", 1)])
+    );
+    assert_eq!(accounts[&prod]["report"]["unprotected"], 2);
+    assert_eq!(counts(&accounts[&staging]), expect(&[("untagged", 1)]));
+    assert_eq!(counts(&accounts[&play]), BTreeMap::new());
+    assert_eq!(counts(&accounts[&em.account]), BTreeMap::new());
+    for complete in [&prod, &staging, &play, &em.account] {
+        assert_eq!(accounts[complete]["error"], Value::Null, "{complete}");
+        assert_eq!(accounts[complete]["regions"], json!([region]), "{complete}");
+    }
+    assert_eq!(accounts[&prod]["name"], "prod");
+    let refused = accounts[&locked]["error"].as_str().unwrap();
+    assert!(
+        refused.starts_with("cannot be entered: STS.AssumeRole on arn:aws:iam::")
+            && refused.contains(":role/OrganizationAccountAccessRole"),
+        "{refused}"
+    );
+    assert!(refused.contains("(AccessDenied)"), "{refused}");
+    assert_eq!(accounts[&locked]["report"], Value::Null);
+
+    // The table a person reads: a line per account, the refusal on its line, the totals.
+    let (code, table) = run(&["--regions", &region, "--role-name", "OrganizationAccountAccessRole"]);
+    assert_eq!(code, 2);
+    if std::env::var_os("SWB_PRINT_ORG").is_some() {
+        println!("{table}");
+    }
+    for id in accounts.keys() {
+        assert_eq!(
+            table.lines().filter(|l| l.starts_with(id.as_str())).count(),
+            1,
+            "{id}\n{table}"
+        );
+    }
+    let locked_line = table.lines().find(|l| l.starts_with(locked.as_str())).unwrap();
+    assert!(locked_line.contains("unreadable: cannot be entered"), "{locked_line}");
+    let prod_line = table.lines().find(|l| l.starts_with(prod.as_str())).unwrap();
+    assert!(prod_line.contains("not-covered=1 untagged=1"), "{prod_line}");
+    assert!(
+        table.contains(
+            "5 accounts (1 could not be read, role OrganizationAccountAccessRole): 4 resources, 0 protected, \
+             1 opted out, 3 unprotected"
+        ),
+        "{table}"
+    );
+    let (_, csv) = run(&[
+        "--regions",
+        &region,
+        "--role-name",
+        "OrganizationAccountAccessRole",
+        "--output",
+        "csv",
+    ]);
+    assert!(
+        csv.starts_with("account,name,regions,verdict,resources,status\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(&format!(
+            "{prod},prod,{region},untagged,1,\"complete, 1 region findings\""
+        )),
+        "{csv}"
+    );
+
+    // One OU: only its accounts; none refused, so the exit code says unprotected (3).
+    let (code, report) = audit_organization(&[
+        "--regions",
+        &region,
+        "--role-name",
+        "OrganizationAccountAccessRole",
+        "--ou",
+        &workloads,
+    ]);
+    let only: Vec<String> = by_account(&report).into_keys().collect();
+    let mut expected = vec![prod.clone(), staging.clone()];
+    expected.sort();
+    assert_eq!(only, expected);
+    assert_eq!(code, 3);
+    faults.remove("locked").await.unwrap();
+}
