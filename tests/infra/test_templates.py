@@ -178,6 +178,15 @@ class IamTest(unittest.TestCase):
         self.assertEqual(role["Properties"]["RoleName"], {"Fn::Sub": "${NamePrefix}-audit"},
                          "the CLI's default --role-name with the default prefix")
 
+    def test_the_sweep_is_told_its_topic_and_its_dead_letter_queue(self):
+        env = template()["Resources"]["BackfillFunction"]["Properties"]["Environment"]["Variables"]
+        # The names of crates/sweep/src/lib.rs ENV_ALERT_TOPIC_ARN and ENV_DEAD_LETTER_QUEUE_URL.
+        self.assertEqual(env["SUPERWERKER_BACKUP_DEAD_LETTER_QUEUE_URL"], {"Ref": "DeadLetterQueue"})
+        self.assertIn("SUPERWERKER_BACKUP_ALERT_TOPIC_ARN", env)
+        sweep = (ROOT / "crates" / "sweep" / "src" / "lib.rs").read_text()
+        for name in ("SUPERWERKER_BACKUP_DEAD_LETTER_QUEUE_URL", "SUPERWERKER_BACKUP_ALERT_TOPIC_ARN"):
+            self.assertIn(f'= "{name}";', sweep, name)
+
     def test_the_dead_letter_queue_admits_only_our_rules(self):
         resources = template()["Resources"]
         statement = resources["DeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]

@@ -61,7 +61,9 @@ async fn one_digest_names_the_unprotected_resources_and_a_clean_region_gets_none
     let topic = aws.alert_topic(&subscriber.topic_arn);
 
     // The clean region: audited, nothing unprotected, no message.
-    let swept = sweep(&aws, &options("ap-southeast-2"), Some(&topic)).await.unwrap();
+    let swept = sweep(&aws, &options("ap-southeast-2"), Some((&topic).into()))
+        .await
+        .unwrap();
     let outcome = swept.digest.expect("a sweep with a topic audits").unwrap();
     assert_eq!(
         (outcome.audited, outcome.unprotected),
@@ -72,7 +74,9 @@ async fn one_digest_names_the_unprotected_resources_and_a_clean_region_gets_none
     assert_eq!(em.received(&subscriber).await.unwrap(), Vec::<serde_json::Value>::new());
 
     // The region with three unprotected resources: one message, naming exactly those.
-    let swept = sweep(&aws, &options("ca-central-1"), Some(&topic)).await.unwrap();
+    let swept = sweep(&aws, &options("ca-central-1"), Some((&topic).into()))
+        .await
+        .unwrap();
     let outcome = swept.digest.expect("a sweep with a topic audits").unwrap();
     assert_eq!(outcome.unprotected, 3, "{outcome:?}");
     let received = em.received(&subscriber).await.unwrap();
@@ -127,7 +131,7 @@ async fn one_digest_names_the_unprotected_resources_and_a_clean_region_gets_none
         stop_writes_at: Some(std::time::Instant::now()),
         ..options("ca-central-1")
     };
-    let swept = sweep(&aws, &out_of_time, Some(&topic)).await.unwrap();
+    let swept = sweep(&aws, &out_of_time, Some((&topic).into())).await.unwrap();
     assert!(swept.report.incomplete && !swept.report.partial, "{:?}", swept.report);
     assert_eq!(swept.report.kinds["ec2:volume"].deferred, 1, "{:?}", swept.report);
     assert_eq!(swept.report.total_tagged(), 0);
@@ -140,7 +144,7 @@ async fn one_digest_names_the_unprotected_resources_and_a_clean_region_gets_none
     let (outcome, skipped) = superwerker_backup_sweep::digest_after(
         &aws,
         &options("ca-central-1"),
-        Some(&topic),
+        Some((&topic).into()),
         &superwerker_backup_backfill::Report::default(),
         Some(std::time::Instant::now()),
     )
@@ -157,7 +161,72 @@ async fn one_digest_names_the_unprotected_resources_and_a_clean_region_gets_none
         dry_run: true,
         ..options("ca-central-1")
     };
-    let swept = sweep(&aws, &dry, Some(&topic)).await.unwrap();
+    let swept = sweep(&aws, &dry, Some((&topic).into())).await.unwrap();
     assert!(swept.digest.is_none());
     assert!(em.received(&subscriber).await.unwrap().is_empty());
+
+    events_waiting_in_the_dead_letter_queue_are_told_even_when_all_is_protected(&em).await;
+}
+
+/// A stack that forwards its alerts has no other way to tell of a failing forward than this: the digest names the
+/// events waiting in the dead-letter queue, even in a region where everything is protected. Run at the end of the test
+/// above, which owns the emulator's account-wide state (it resets it).
+async fn events_waiting_in_the_dead_letter_queue_are_told_even_when_all_is_protected(em: &Emulator) {
+    let role = em
+        .create_backup_role("/service-role/", &format!("dlq-{}", std::process::id()))
+        .await
+        .unwrap();
+    let region = em.in_region("sa-east-1");
+    backed_up_region(&region, &role).await;
+    region.create_volume(&[(KEY, "daily")]).await.unwrap();
+    em.run_backups(json!({"regions": ["sa-east-1"], "hours_ago": 2}))
+        .await
+        .unwrap();
+    let subscriber = em.topic_with_subscriber().await.unwrap();
+    let aws = em.fresh_aws().await;
+    let topic = aws.alert_topic(&subscriber.topic_arn);
+    let sqs = em.clients().sqs;
+    let url = sqs
+        .create_queue()
+        .queue_name(superwerker_backup_e2e::unique("dlq"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_owned();
+    let queue = aws.dead_letter_queue(&url);
+    let to = || superwerker_backup_sweep::DigestTo {
+        topic: &topic,
+        dead_letter: Some(&queue),
+    };
+
+    let swept = sweep(&aws, &options("sa-east-1"), Some(to())).await.unwrap();
+    assert_eq!(swept.digest.unwrap().unwrap().unprotected, 0);
+    assert!(
+        em.received(&subscriber).await.unwrap().is_empty(),
+        "an empty queue: nothing to tell"
+    );
+
+    for n in 0..2 {
+        sqs.send_message()
+            .queue_url(&url)
+            .message_body(format!("failed event {n}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let swept = sweep(&aws, &options("sa-east-1"), Some(to())).await.unwrap();
+    let outcome = swept.digest.unwrap().unwrap();
+    assert_eq!(outcome.unprotected, 0);
+    let received = em.received(&subscriber).await.unwrap();
+    assert_eq!(received.len(), 1, "{received:#?}");
+    let message = received[0]["Message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&format!("2 events wait in this stack's dead-letter queue ({url})")),
+        "{message}"
+    );
+    let undeclared =
+        superwerker_backup_aws::iam::undeclared(aws.calls().snapshot().keys(), &superwerker_backup_aws::iam::sweep());
+    assert!(undeclared.is_empty(), "calls the role does not grant: {undeclared:?}");
 }

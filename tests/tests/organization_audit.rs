@@ -198,6 +198,13 @@ async fn every_account_is_audited_and_the_one_that_cannot_be_entered_is_reported
         csv.starts_with("account,name,regions,verdict,resources,status\n"),
         "{csv}"
     );
+    for id in accounts.keys() {
+        assert!(
+            csv.lines().any(|l| l.starts_with(&format!("{id},"))),
+            "a row for {id}, resources or not:\n{csv}"
+        );
+    }
+    assert!(csv.contains(&format!("{play},play,{region},,0,")), "{csv}");
     assert!(
         csv.contains(&format!(
             "{prod},prod,{region},untagged,1,\"complete, 1 region findings\""
@@ -220,4 +227,22 @@ async fn every_account_is_audited_and_the_one_that_cannot_be_entered_is_reported
     assert_eq!(only, expected);
     assert_eq!(code, 3);
     faults.remove("locked").await.unwrap();
+
+    // One account, the default role, every region enabled in it (EC2 DescribeRegions inside the account).
+    let (code, report) = audit_organization(&["--accounts", &prod]);
+    let only = by_account(&report);
+    assert_eq!(only.keys().cloned().collect::<Vec<_>>(), vec![prod.clone()]);
+    assert_eq!(code, 3);
+    let regions: Vec<&str> = only[&prod]["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert!(regions.len() > 1 && regions.contains(&region.as_str()), "{regions:?}");
+    assert_eq!(
+        counts(&only[&prod]),
+        expect(&[("not-covered", 1), ("opted-out", 1), ("untagged", 1)])
+    );
+    assert_eq!(report["roleName"], "superwerker-backup-audit");
 }

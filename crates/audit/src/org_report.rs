@@ -114,11 +114,13 @@ impl OrgReport {
             let r = row(a);
             let regions = a.regions.join(" ");
             match &a.report {
-                Some(report) => {
+                Some(report) if !report.counts.is_empty() => {
                     for (verdict, n) in &report.counts {
                         w.write_record([&a.account, &a.name, &regions, verdict, &n.to_string(), &r.status])?;
                     }
                 }
+                // No resources, or none read: still a row, with the status that says which.
+                Some(_) => w.write_record([&a.account, &a.name, &regions, "", "0", &r.status])?,
                 None => w.write_record([&a.account, &a.name, &regions, "", "", &r.status])?,
             }
         }

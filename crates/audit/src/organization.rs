@@ -48,6 +48,7 @@ pub struct AccountAudit {
 
 /// Every account's outcome, by account id.
 #[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OrgReport {
     pub role_name: String,
     pub accounts: Vec<AccountAudit>,
@@ -72,14 +73,19 @@ pub async fn accounts(aws: &Aws, opts: &OrgOptions) -> Result<Vec<AccountInfo>, 
         all
     };
     if !opts.accounts.is_empty() {
+        let within_ous = !opts.ous.is_empty();
         found = opts
             .accounts
             .iter()
-            .map(|id| {
-                found.iter().find(|a| &a.id == id).cloned().unwrap_or(AccountInfo {
-                    id: id.clone(),
+            .map(|id| id.trim())
+            .filter_map(|id| match found.iter().find(|a| a.id == id) {
+                Some(a) => Some(a.clone()),
+                // Given but not listed: audited all the same, unless the OUs were to narrow the list.
+                None if within_ous => None,
+                None => Some(AccountInfo {
+                    id: id.to_owned(),
                     name: String::new(),
-                })
+                }),
             })
             .collect();
     }

@@ -36,18 +36,21 @@ pub fn sweep() -> Vec<&'static str> {
         backfill()
             .into_iter()
             .chain(audit())
-            .chain(crate::alerts::DIGEST_ACTIONS.iter().copied()),
+            .chain(crate::alerts::DIGEST_ACTIONS.iter().copied())
+            .chain(crate::queue::DEPTH_ACTIONS.iter().copied()),
     )
 }
 
 /// `superwerker-backup audit --organization`, in the management account: list the accounts, enter each (what the role
 /// it enters must allow is [`audit`]).
 pub fn organization() -> Vec<&'static str> {
+    // Its own account is audited with its own credentials: the member's actions too.
     sorted(
         crate::organizations::LIST_ACCOUNTS_ACTIONS
             .iter()
             .chain(crate::sts::ENTER_ACTIONS)
-            .copied(),
+            .copied()
+            .chain(organization_member()),
     )
 }
 
@@ -103,6 +106,7 @@ pub fn action_of(operation: &str) -> Option<String> {
         "IAM" => "iam",
         "CloudTrail" => "cloudtrail",
         "SNS" => "sns",
+        "SQS" => "sqs",
         sdk => services().into_iter().map(names).find(|(n, _)| *n == sdk)?.1,
     };
     Some(format!("{prefix}:{name}"))

@@ -12,6 +12,7 @@ pub mod inventory;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
 pub mod organizations;
+pub mod queue;
 mod recovery_points;
 pub mod roles;
 pub mod services;

@@ -312,9 +312,9 @@ impl Organizations {
 fn active(accounts: &[aws_sdk_organizations::types::Account]) -> impl Iterator<Item = AccountInfo> + '_ {
     accounts
         .iter()
-        .filter(|a| {
-            a.state()
-                .is_none_or(|s| s == &aws_sdk_organizations::types::AccountState::Active)
+        .filter(|a| match a.state() {
+            Some(state) => state == &aws_sdk_organizations::types::AccountState::Active,
+            None => a.status() == Some(&aws_sdk_organizations::types::AccountStatus::Active),
         })
         .map(|a| AccountInfo {
             id: a.id().unwrap_or_default().to_owned(),
@@ -324,7 +324,7 @@ fn active(accounts: &[aws_sdk_organizations::types::Account]) -> impl Iterator<I
 
 impl Organizations {
     /// The organization's active accounts (ListAccounts, every page; needs the management account or a delegated
-    /// administrator). An account whose `State` is not given counts as active (older answers carry only `Status`).
+    /// administrator): `State` ACTIVE, or, where an answer carries no `State`, `Status` ACTIVE.
     pub async fn active_accounts(&self) -> Result<Vec<AccountInfo>, AdapterError> {
         let mut pages = self.client.list_accounts().into_paginator().send();
         let mut out = Vec::new();

@@ -159,6 +159,11 @@ impl Aws {
         crate::alerts::AlertTopic::new(client!(aws_sdk_sns, &in_region(&self.sdk, region), &self.calls), arn)
     }
 
+    /// The SQS queue `url` (the stack's dead-letter queue, in this `Aws`'s region).
+    pub fn dead_letter_queue(&self, url: &str) -> crate::queue::DeadLetterQueue {
+        crate::queue::DeadLetterQueue::new(client!(aws_sdk_sqs, &self.sdk, &self.calls), url)
+    }
+
     /// AWS Backup in `region`.
     pub fn backup(&self, region: &str) -> Backup {
         Backup::new(

@@ -271,7 +271,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             output,
             organization,
         } if organization.organization => organization::audit(organization, regions, output, settings).await,
-        Command::Audit { regions, output, .. } => {
+        Command::Audit {
+            regions,
+            output,
+            organization,
+        } => {
+            if !organization.accounts.is_empty() || !organization.ous.is_empty() {
+                anyhow::bail!("--accounts and --ou narrow `audit --organization`: add --organization");
+            }
             let aws = Aws::from_env_adaptive().await;
             let regions = resolve_regions(&aws, regions).await?;
             let opts = superwerker_backup_backfill::BackfillOptions {
@@ -352,7 +359,6 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// `all` means every enabled region (EC2 DescribeRegions); otherwise the list as given.
 /// An audit's report on stdout in the chosen form.
 pub(crate) fn print_audit<T: serde::Serialize>(
     output: AuditOutput,
@@ -380,6 +386,7 @@ pub(crate) fn audit_exit(partial: bool, fails_gate: bool) -> ExitCode {
     }
 }
 
+/// `all` means every enabled region (EC2 DescribeRegions); otherwise the list as given.
 async fn resolve_regions(aws: &Aws, regions: Vec<String>) -> Result<Vec<String>> {
     if regions.iter().any(|r| r == "all") {
         aws.region()

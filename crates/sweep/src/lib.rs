@@ -8,12 +8,46 @@ use std::time::{Instant, SystemTime};
 use superwerker_backup_audit::digest::{digest, SAMPLE};
 use superwerker_backup_audit::{audit, AuditError, Sources};
 use superwerker_backup_aws::alerts::AlertTopic;
+use superwerker_backup_aws::queue::DeadLetterQueue;
 use superwerker_backup_aws::{AdapterError, Aws};
 use superwerker_backup_backfill::{run, BackfillError, BackfillOptions, NoProgress, Report};
 use thiserror::Error;
 
 /// Environment variable: the SNS topic the digest goes to (the stack's alert topic); unset, no audit runs.
 pub const ENV_ALERT_TOPIC_ARN: &str = "SUPERWERKER_BACKUP_ALERT_TOPIC_ARN";
+
+/// Environment variable: the stack's dead-letter queue, whose backlog the digest tells of.
+pub const ENV_DEAD_LETTER_QUEUE_URL: &str = "SUPERWERKER_BACKUP_DEAD_LETTER_QUEUE_URL";
+
+/// Where the digest goes, and the dead-letter queue it also reports on.
+#[derive(Clone, Copy, Debug)]
+pub struct DigestTo<'a> {
+    pub topic: &'a AlertTopic,
+    pub dead_letter: Option<&'a DeadLetterQueue>,
+}
+
+impl<'a> From<&'a AlertTopic> for DigestTo<'a> {
+    fn from(topic: &'a AlertTopic) -> Self {
+        DigestTo {
+            topic,
+            dead_letter: None,
+        }
+    }
+}
+
+/// The finding for events waiting in the dead-letter queue (none when it is empty), or why it could not be read.
+async fn dead_letter_finding(queue: &DeadLetterQueue) -> Result<Option<String>, String> {
+    match queue.waiting().await {
+        Ok(0) => Ok(None),
+        Ok(n) => Ok(Some(format!(
+            "{n} events wait in this stack's dead-letter queue ({}): events the tagger could not handle, or alerts \
+             that could not be delivered or forwarded to the central alert bus; read them (SQS ReceiveMessage) and \
+             fix their cause",
+            queue.url()
+        ))),
+        Err(e) => Err(format!("the dead-letter queue could not be read: {e}")),
+    }
+}
 
 #[derive(Debug, Error)]
 pub enum DigestError {
@@ -43,12 +77,19 @@ pub struct DigestOutcome {
 pub async fn audit_and_digest(
     aws: &Aws,
     opts: &BackfillOptions,
-    topic: &AlertTopic,
+    to: DigestTo<'_>,
     tagged_now: &[String],
     now: SystemTime,
 ) -> Result<DigestOutcome, DigestError> {
+    let topic = to.topic;
     let sources = Sources::from_aws(aws, &opts.regions);
-    let report = audit(aws, &sources, opts, now).await?;
+    let mut report = audit(aws, &sources, opts, now).await?;
+    if let Some(queue) = to.dead_letter {
+        match dead_letter_finding(queue).await {
+            Ok(finding) => report.findings.extend(finding),
+            Err(problem) => report.problems.push(problem),
+        }
+    }
     let account = aws.caller_account().await?;
     let mut outcome = DigestOutcome {
         audited: report.entries.len() as u64,
@@ -87,7 +128,7 @@ pub const INCOMPLETE: &str = "the sweep is incomplete (its time for writes ran o
 
 /// Backfills the regions of `opts`, then [`digest_after`] it (no time limit): what the tests and the demo run; the
 /// Lambda runs the two steps itself, logging the report and its metric in between.
-pub async fn sweep(aws: &Aws, opts: &BackfillOptions, topic: Option<&AlertTopic>) -> Result<Swept, BackfillError> {
+pub async fn sweep(aws: &Aws, opts: &BackfillOptions, topic: Option<DigestTo<'_>>) -> Result<Swept, BackfillError> {
     let report = run(aws, opts, Arc::new(NoProgress)).await?;
     let (digest, digest_skipped) = digest_after(aws, opts, topic, &report, None).await;
     Ok(Swept {
@@ -104,7 +145,7 @@ pub async fn sweep(aws: &Aws, opts: &BackfillOptions, topic: Option<&AlertTopic>
 pub async fn digest_after(
     aws: &Aws,
     opts: &BackfillOptions,
-    topic: Option<&AlertTopic>,
+    topic: Option<DigestTo<'_>>,
     report: &Report,
     until: Option<Instant>,
 ) -> (Option<Result<DigestOutcome, DigestError>>, Option<&'static str>) {

@@ -15,7 +15,7 @@ use superwerker_backup_aws::Aws;
 use superwerker_backup_backfill::BackfillOptions;
 use superwerker_backup_backfill::{run, NoProgress};
 use superwerker_backup_domain::TagSettings;
-use superwerker_backup_sweep::{digest_after, ENV_ALERT_TOPIC_ARN};
+use superwerker_backup_sweep::{digest_after, DigestTo, ENV_ALERT_TOPIC_ARN, ENV_DEAD_LETTER_QUEUE_URL};
 
 /// Environment variable: overrides the per-account write rate of kinds that have one (DynamoDB: 5 per second, AWS's
 /// per-account limit); 0 = no pause, for emulators.
@@ -120,7 +120,11 @@ async fn main() -> Result<(), Error> {
         .ok()
         .filter(|arn| !arn.trim().is_empty())
         .map(|arn| aws.alert_topic(arn.trim()));
-    let (aws, settings, region, topic) = (&aws, &settings, &region, &topic);
+    let dead_letter = std::env::var(ENV_DEAD_LETTER_QUEUE_URL)
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+        .map(|url| aws.dead_letter_queue(url.trim()));
+    let (aws, settings, region, topic, dead_letter) = (&aws, &settings, &region, &topic, &dead_letter);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let mut opts = options(event.payload, settings, region).map_err(|e| Diagnostic {
             error_type: "BadRequest".into(),
@@ -155,7 +159,11 @@ async fn main() -> Result<(), Error> {
         }
         // After the report and its metric are out: an audit cut short by the deadline loses neither.
         let until = deadline.map(|d| d.checked_sub(AUDIT_MARGIN).unwrap_or(d));
-        let (digest, skipped) = digest_after(aws, &opts, topic.as_ref(), &report, until).await;
+        let to = topic.as_ref().map(|topic| DigestTo {
+            topic,
+            dead_letter: dead_letter.as_ref(),
+        });
+        let (digest, skipped) = digest_after(aws, &opts, to, &report, until).await;
         if let Some(why) = skipped {
             tracing::warn!(why, "no digest");
         }

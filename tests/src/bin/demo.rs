@@ -231,7 +231,7 @@ async fn main() -> Result<()> {
         rate_override: Some(0.0),
         ..Default::default()
     };
-    let swept = superwerker_backup_sweep::sweep(&aws, &opts, Some(&topic)).await?;
+    let swept = superwerker_backup_sweep::sweep(&aws, &opts, Some((&topic).into())).await?;
     println!("   sweep: tagged {}", swept.report.total_tagged());
     let received = em.received(&subscriber).await?;
     for m in &received {
