@@ -7,12 +7,8 @@
 
 use serde_json::{json, Value};
 use superwerker_backup_alerts::{handle, AlertsError};
+use superwerker_backup_domain::fixtures::documented;
 use superwerker_backup_e2e::Emulator;
-
-fn documented(dir: &str, name: &str) -> Value {
-    let path = format!("{}/fixtures/{dir}/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
 
 fn on_central_bus(mut event: Value) -> Value {
     event["account"] = json!("123456789012");

@@ -5,7 +5,12 @@ use serde_json::{json, Value};
 
 /// A CloudTrail record from tests/fixtures/cloudtrail (sources in SOURCES.txt).
 pub fn fixture(name: &str) -> Value {
-    let path = format!("{}/../../tests/fixtures/cloudtrail/{name}", env!("CARGO_MANIFEST_DIR"));
+    documented("cloudtrail", name)
+}
+
+/// The JSON file `name` of tests/fixtures/`dir` (AWS's documented examples; each directory names its sources).
+pub fn documented(dir: &str, name: &str) -> Value {
+    let path = format!("{}/../../tests/fixtures/{dir}/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }

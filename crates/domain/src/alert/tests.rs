@@ -5,15 +5,10 @@
 use serde_json::{json, Value};
 
 use super::*;
+use crate::fixtures::documented;
 
 const CENTRAL_ACCOUNT: &str = "999988887777";
 const CENTRAL_REGION: &str = "eu-central-1";
-
-fn documented(dir: &str, name: &str) -> Value {
-    let path = format!("{}/../../tests/fixtures/{dir}/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
 
 /// The event as the central bus's rule sees it when the envelope names the bus's account and region.
 fn forwarded(mut event: Value) -> Value {
