@@ -40,14 +40,19 @@ TARGET_DIR = $(shell cargo metadata --format-version 1 --no-deps | $(PYTHON) -c 
 CARGO_FUZZ_VERSION := 0.13.1
 CARGO_FUZZ := $(CURDIR)/.tools/bin/cargo-fuzz
 FUZZ_RUNS ?= 10000000
+# The HTML report's browser test (tests/src/browser.rs): Debian's Chromium, pinned to bookworm main's build (only a
+# point release replaces it; bookworm-security's builds are replaced within weeks).
+CHROMIUM_VERSION ?= 150.0.7871.100-1~deb12u1
+CHROMIUM_PACKAGES = chromium=$(CHROMIUM_VERSION) chromium-common=$(CHROMIUM_VERSION)
 BURST ?= 1000
 
-.PHONY: help setup lint-setup demo test check build-dev build package publish lint deploy deploy-organization clean fuzz-setup fuzz burst stress bench-setup bench bench-profile
+.PHONY: help setup lint-setup browser-setup demo test check build-dev build package publish lint deploy deploy-organization clean fuzz-setup fuzz burst stress bench-setup bench bench-profile
 
 help:
 	@echo "make demo   - run the whole flow against a local AWS emulator and print what happened"
 	@echo "make test   - format check, clippy, all tests (unit, emulator, end to end)"
 	@echo "make setup  - only the pinned Python tools in $(VENV)/ (moto, cargo-lambda, cfn-lint)"
+	@echo "make browser-setup - Debian's chromium, pinned, for the HTML report's browser test (apt-get)"
 	@echo "make package - release Lambda zips (x86_64, reproducible) and the template in dist/, with their sizes"
 	@echo "make publish - artifact buckets <prefix>-<region> (REGIONS, ARTIFACT_BUCKET_PREFIX) and the uploads"
 	@echo "make deploy  - this account's stack in every region of REGIONS (README, Deploy)"
@@ -66,6 +71,19 @@ $(STAMP): $(REQUIREMENTS)
 	touch $@
 
 lint-setup: $(LINT_STAMP)
+
+# apt-get as root, or through sudo; once more after `apt-get update` when the package lists do not hold the pin.
+browser-setup:
+	@have=$$(dpkg-query -W -f='$${Version}' chromium 2>/dev/null || true); \
+	if [ "$$have" != "$(CHROMIUM_VERSION)" ]; then \
+	  sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  install="$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --allow-downgrades"; \
+	  echo "installing Debian's chromium $(CHROMIUM_VERSION) (have: $${have:-none})"; \
+	  $$install $(CHROMIUM_PACKAGES) >/dev/null \
+	  || { $$sudo apt-get update -q >/dev/null && $$install $(CHROMIUM_PACKAGES) >/dev/null; } \
+	  || { echo "chromium $(CHROMIUM_VERSION) could not be installed: set CHROMIUM_VERSION to one that"; \
+	       echo "'apt-cache policy chromium' offers"; exit 2; }; \
+	fi
 
 # checkov has its own venv so that its pins cannot disturb moto's.
 $(LINT_STAMP): $(LINT_REQUIREMENTS)
@@ -89,7 +107,7 @@ check:
 	cargo clippy --workspace --all-targets -- -D warnings
 
 # The release artifacts are built once, first: the lint reads dist/ and the deploy tests publish it.
-test: setup check package lint build-dev
+test: setup browser-setup check package lint build-dev
 	$(EMULATOR) --lambda-watch -- cargo test --workspace
 	$(EMULATOR) -- $(VENV)/bin/python -m unittest discover -s tests/infra -v
 	$(VENV)/bin/python -m unittest discover -s tests/harness -p 'test_*.py' -v

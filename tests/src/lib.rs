@@ -4,6 +4,7 @@
 
 mod account_setup;
 pub mod audit_scene;
+pub mod browser;
 pub mod burst;
 mod emulator;
 mod events;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_organizations::Client as Organizations;
 use serde_json::{json, Value};
-use superwerker_backup_e2e::{run_cli, Emulator, FaultProxy};
+use superwerker_backup_e2e::{browser, run_cli, target_dir, Emulator, FaultProxy};
 
 const KEY: &str = "superwerker:backup";
 
@@ -210,6 +210,49 @@ async fn every_account_is_audited_and_the_one_that_cannot_be_entered_is_reported
             "{prod},prod,{region},untagged,1,\"complete, 1 region findings\""
         )),
         "{csv}"
+    );
+
+    // The auditors' page, opened in headless Chromium: every account id in the text the browser laid out, the
+    // refusal and the reasons with their fixes, and a screenshot that is not blank.
+    let (code, page) = run(&[
+        "--regions",
+        &region,
+        "--role-name",
+        "OrganizationAccountAccessRole",
+        "--output",
+        "html",
+    ]);
+    assert_eq!(code, 2);
+    let dir = target_dir().join("reports");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (html, png) = (dir.join("organization.html"), dir.join("organization.png"));
+    std::fs::write(&html, &page).unwrap();
+    let shown = browser::render(&html, &png, 1280, 1100);
+    println!(
+        "the organization report: {} (screenshot {})",
+        html.display(),
+        png.display()
+    );
+    for id in accounts.keys() {
+        assert!(
+            shown.text.contains(id.as_str()),
+            "{id} not on the page:\n{}",
+            shown.text
+        );
+    }
+    for words in [
+        "cannot be entered: STS.AssumeRole",
+        "untagged — 2 resources in 2 accounts",
+        "not-covered — 1 resources in 1 accounts",
+        "Fix: superwerker-backup backfill (or tag it)",
+    ] {
+        assert!(shown.text.contains(words), "{words:?} not on the page:\n{}", shown.text);
+    }
+    assert_eq!((shown.width, shown.height), (1280, 1100));
+    assert!(
+        shown.inked > 0.01,
+        "the screenshot is (nearly) blank: {:.4} inked",
+        shown.inked
     );
 
     // One OU: only its accounts; none refused, so the exit code says unprotected (3).

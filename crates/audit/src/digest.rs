@@ -15,23 +15,6 @@ const PROBLEMS: usize = 5;
 /// A message is cut here, below SNS's limit ("up to 256 KB", SNS API reference, Publish, `Message`).
 const MESSAGE_MAX_BYTES: usize = 200 * 1024;
 
-/// The order reasons are listed in: what stops every backup of a region or plan first, a missed backup last.
-fn rank(v: Verdict) -> u8 {
-    match v {
-        Verdict::NoVault => 0,
-        Verdict::NoServiceRole => 1,
-        Verdict::NotOptedIn => 2,
-        Verdict::Unknown => 3,
-        Verdict::KeyCaseConflict => 4,
-        Verdict::Untagged => 5,
-        Verdict::NotCovered => 6,
-        Verdict::Uncertain => 7,
-        Verdict::Unprotectable => 8,
-        Verdict::NoRecentRecoveryPoint => 9,
-        Verdict::Protected | Verdict::OptedOut => 10,
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Digest {
     pub subject: String,
@@ -55,7 +38,7 @@ pub fn digest(
     }
     let mut unprotected: Vec<&AuditEntry> = report.entries.iter().filter(|e| e.verdict.is_unprotected()).collect();
     // Causes that stop every backup of a region or plan first, so that 25 rows do not hide them.
-    unprotected.sort_by(|a, b| (rank(a.verdict), &a.resource).cmp(&(rank(b.verdict), &b.resource)));
+    unprotected.sort_by(|a, b| (a.verdict.urgency(), &a.resource).cmp(&(b.verdict.urgency(), &b.resource)));
     let mut by_reason: Vec<(String, u64)> = Vec::new();
     for e in &unprotected {
         let name = verdict_name(e.verdict);
@@ -95,7 +78,11 @@ pub fn digest(
             if tagged_now.contains(&e.resource) {
                 m.push_str("    tagged by this sweep just now: its first backup comes with the plan's next window\n");
             }
-            if let Some(why) = e.reason.clone().or_else(|| plain_reason(e)) {
+            if let Some(why) = e
+                .reason
+                .clone()
+                .or_else(|| plain_reason(e).map(|w| w + sweep_note(e.verdict)))
+            {
                 m.push_str(&format!("    why: {why}\n"));
             }
         }
@@ -146,16 +133,25 @@ pub fn digest(
     })
 }
 
+/// What an untagged resource means after a sweep, which tags every resource it can.
+fn sweep_note(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Untagged => {
+            ": the sweep could not tag it (its failures are in the sweep's report, in the function's log)"
+        }
+        _ => "",
+    }
+}
+
 /// The reason of a verdict the audit gives without one (its name says it; a reader of the message may not know it).
-fn plain_reason(e: &AuditEntry) -> Option<String> {
+pub(crate) fn plain_reason(e: &AuditEntry) -> Option<String> {
     let value = e
         .tag_value
         .as_deref()
         .map_or_else(|| "no backup tag".to_owned(), |v| format!("its backup tag is {v:?}"));
     match e.verdict {
         Verdict::Untagged => Some(format!(
-            "{value}, and no backup plan or backup policy selects it otherwise: the sweep could not tag it (its \
-             failures are in the sweep's report, in the function's log)"
+            "{value}, and no backup plan or backup policy selects it otherwise"
         )),
         Verdict::NotCovered => Some(format!(
             "{value}, but no backup plan or backup policy selects it here (another value, or no plan in this region)"

@@ -11,17 +11,17 @@ const PROTECTED: &str = "protected";
 const OPTED_OUT: &str = "opted-out";
 
 /// An account's numbers.
-struct Row<'a> {
-    audit: &'a AccountAudit,
-    resources: u64,
-    protected: u64,
-    opted_out: u64,
-    unprotected: u64,
-    reasons: String,
-    status: String,
+pub(crate) struct Row<'a> {
+    pub(crate) audit: &'a AccountAudit,
+    pub(crate) resources: u64,
+    pub(crate) protected: u64,
+    pub(crate) opted_out: u64,
+    pub(crate) unprotected: u64,
+    pub(crate) reasons: String,
+    pub(crate) status: String,
 }
 
-fn row(a: &AccountAudit) -> Row<'_> {
+pub(crate) fn row(a: &AccountAudit) -> Row<'_> {
     let counts: BTreeMap<String, u64> = a.report.as_ref().map(|r| r.counts.clone()).unwrap_or_default();
     let reasons = counts
         .iter()

@@ -28,12 +28,13 @@ enum Output {
     Json,
 }
 
-/// The audit's formats: CSV besides, one row per resource.
-#[derive(Clone, Copy, Debug, ValueEnum)]
+/// The audit's formats: CSV besides, one row per resource; with --organization also one self-contained HTML page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub(crate) enum AuditOutput {
     Table,
     Json,
     Csv,
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -279,6 +280,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             if !organization.accounts.is_empty() || !organization.ous.is_empty() {
                 anyhow::bail!("--accounts and --ou narrow `audit --organization`: add --organization");
             }
+            if output == AuditOutput::Html {
+                anyhow::bail!(
+                    "--output html is the organization's report: add --organization (or use table, json, csv)"
+                );
+            }
             let aws = Aws::from_env_adaptive().await;
             let regions = resolve_regions(&aws, regions).await?;
             let opts = superwerker_backup_backfill::BackfillOptions {
@@ -370,6 +376,7 @@ pub(crate) fn print_audit<T: serde::Serialize>(
         AuditOutput::Table => print!("{}", table()),
         AuditOutput::Json => println!("{}", serde_json::to_string_pretty(json)?),
         AuditOutput::Csv => print!("{}", csv()?),
+        AuditOutput::Html => anyhow::bail!("--output html needs --organization"),
     }
     Ok(())
 }

@@ -83,6 +83,10 @@ pub(crate) async fn audit(
         bail!("no active account to audit (check --accounts / --ou)");
     }
     let report = audit_organization(&aws, targets, &opts, Arc::new(Lines), std::time::SystemTime::now()).await?;
-    print_audit(output, || report.to_table(), &report, || report.to_csv())?;
+    if output == AuditOutput::Html {
+        print!("{}", report.to_html(std::time::SystemTime::now()));
+    } else {
+        print_audit(output, || report.to_table(), &report, || report.to_csv())?;
+    }
     Ok(audit_exit(report.partial(), report.fails_gate()))
 }

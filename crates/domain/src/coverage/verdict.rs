@@ -46,9 +46,61 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, in the order reasons are listed: see [`Verdict::urgency`].
+    pub const ALL: [Verdict; 12] = [
+        Verdict::NoVault,
+        Verdict::NoServiceRole,
+        Verdict::NotOptedIn,
+        Verdict::Unknown,
+        Verdict::KeyCaseConflict,
+        Verdict::Untagged,
+        Verdict::NotCovered,
+        Verdict::Uncertain,
+        Verdict::Unprotectable,
+        Verdict::NoRecentRecoveryPoint,
+        Verdict::Protected,
+        Verdict::OptedOut,
+    ];
+
     /// Whether this resource makes `audit` exit non-zero.
     pub fn is_unprotected(self) -> bool {
         !matches!(self, Verdict::Protected | Verdict::OptedOut)
+    }
+
+    /// The order reasons are listed in (lower first): what stops every backup of a region or plan first, so that a
+    /// list cut short does not hide it; a missed backup last.
+    pub fn urgency(self) -> u8 {
+        match self {
+            Verdict::NoVault => 0,
+            Verdict::NoServiceRole => 1,
+            Verdict::NotOptedIn => 2,
+            Verdict::Unknown => 3,
+            Verdict::KeyCaseConflict => 4,
+            Verdict::Untagged => 5,
+            Verdict::NotCovered => 6,
+            Verdict::Uncertain => 7,
+            Verdict::Unprotectable => 8,
+            Verdict::NoRecentRecoveryPoint => 9,
+            Verdict::Protected | Verdict::OptedOut => 10,
+        }
+    }
+
+    /// What the owner does about it: the README's verdict table, Fix column (a test keeps the two the same). Code is
+    /// between backquotes. `None` for the verdicts that need nothing.
+    pub fn fix(self) -> Option<&'static str> {
+        Some(match self {
+            Verdict::Protected | Verdict::OptedOut => return None,
+            Verdict::Untagged => "`superwerker-backup backfill` (or tag it)",
+            Verdict::NotCovered => "a plan or policy selecting the tag: `superwerker-backup bootstrap`",
+            Verdict::NoRecentRecoveryPoint => "look at the resource's backup jobs in the AWS Backup console",
+            Verdict::NotOptedIn => "`superwerker-backup opt-in --regions <region>`",
+            Verdict::NoVault => "deploy the per-account stack there (it creates the vault), or create it",
+            Verdict::NoServiceRole => "deploy with `CreateBackupServiceRole=true`, or name an existing role",
+            Verdict::KeyCaseConflict => "rename the key to `superwerker:backup`",
+            Verdict::Unprotectable => "tag it `none` to acknowledge (then `opted-out`)",
+            Verdict::Uncertain => "the `why` line names it",
+            Verdict::Unknown => "give the caller the read permissions below",
+        })
     }
 }
 
