@@ -178,6 +178,28 @@ class IamTest(unittest.TestCase):
         self.assertEqual(role["Properties"]["RoleName"], {"Fn::Sub": "${NamePrefix}-audit"},
                          "the CLI's default --role-name with the default prefix")
 
+    def test_the_organization_backfill_role_writes_only_under_the_lambdas_guard(self):
+        resources = template()["Resources"]
+        role = resources["OrganizationBackfillRole"]
+        self.assertEqual(role["Condition"], "WithOrganizationBackfillRole")
+        (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        self.assertEqual(trust["Principal"], {"AWS": {"Ref": "AuditFromAccounts"}})
+        statements = code_statements(resources, "OrganizationBackfillRole")
+        granted = {a for s in statements for a in as_list(s["Action"])}
+        self.assertEqual(
+            granted, set(cli("iam-actions")["superwerker-backup backfill --organization (in each account and region)"])
+        )
+        self.assertEqual(role["Properties"]["ManagedPolicyArns"], [{"Ref": "GuardedTaggingPolicy"}])
+        for s in statements:
+            if set(as_list(s["Action"])) & TAGGING_ACTIONS:
+                # Only the guard's statements write: our key alone, where the resource has none.
+                self.assertIn("aws:ResourceTag/superwerker:backup", s["Condition"]["Null"], s["Sid"])
+                self.assertEqual(s["Condition"]["ForAllValues:StringEquals"], {"aws:TagKeys": ["superwerker:backup"]})
+        # The CLI's default --role-name for backfill, superwerker-backup-backfill-{region}, with the default prefix.
+        self.assertEqual(role["Properties"]["RoleName"], {"Fn::Sub": "${NamePrefix}-backfill-${AWS::Region}"})
+        self.assertNotIn("IsHomeRegion", json.dumps(template()["Conditions"]["WithOrganizationBackfillRole"]),
+                         "one in every region's stack")
+
     def test_the_sweep_is_told_its_topic_and_its_dead_letter_queue(self):
         env = template()["Resources"]["BackfillFunction"]["Properties"]["Environment"]["Variables"]
         # The names of crates/sweep/src/lib.rs ENV_ALERT_TOPIC_ARN and ENV_DEAD_LETTER_QUEUE_URL.

@@ -1,5 +1,6 @@
-//! `superwerker-backup audit --organization` (README, Organization; issue: organization, part 1), the real CLI against
-//! the emulator's organization: the management account and four members in two OUs, resources in some of them.
+//! `superwerker-backup audit --organization` and `backfill --organization` (README, Organization; issue: organization,
+//! parts 1 and 3), the real CLI against the emulator's organization: the management account and four members in two
+//! OUs, resources in some of them.
 //! moto switches accounts by the credentials that STS AssumeRole returns for a role ARN in another account, and its
 //! AssumeRole always succeeds ("the role does not need to exist"); the account whose role cannot be entered is made
 //! with the fault proxy answering AssumeRole as AWS does when the role's trust or the caller's policy refuses it
@@ -59,9 +60,14 @@ async fn inside(em: &Emulator, account: &str) -> Emulator {
 }
 
 /// (exit code, stdout) of `superwerker-backup audit --organization …` through the fault proxy.
-fn run(args: &[&str]) -> (i32, String) {
+/// The CLI through the fault proxy.
+fn cli(args: &[&str]) -> (i32, String) {
     let proxy = std::env::var("SWB_FAULT_PROXY_URL").expect("the harness runs the fault proxy");
-    run_cli(Some(&proxy), &[&["audit", "--organization"], args].concat())
+    run_cli(Some(&proxy), args)
+}
+
+fn run(args: &[&str]) -> (i32, String) {
+    cli(&[&["audit", "--organization"], args].concat())
 }
 
 /// (exit code, JSON report).
@@ -105,10 +111,11 @@ async fn every_account_is_audited_and_the_one_that_cannot_be_entered_is_reported
     // The seeded plan: prod has a daily volume no plan covers, an opted-out one and an untagged one; staging an
     // untagged table; play and the management account nothing.
     let p = inside(&em, &prod).await;
-    p.create_volume(&[(KEY, "daily")]).await.unwrap();
-    p.create_volume(&[(KEY, "none")]).await.unwrap();
-    p.create_volume(&[]).await.unwrap();
-    inside(&em, &staging).await.create_table(&[]).await.unwrap();
+    let daily = p.create_volume(&[(KEY, "daily")]).await.unwrap();
+    let none = p.create_volume(&[(KEY, "none")]).await.unwrap();
+    let untagged = p.create_volume(&[]).await.unwrap();
+    let s = inside(&em, &staging).await;
+    let (_, table_arn) = s.create_table(&[]).await.unwrap();
 
     let faults = FaultProxy::from_env();
     faults
@@ -288,4 +295,62 @@ async fn every_account_is_audited_and_the_one_that_cannot_be_entered_is_reported
         expect(&[("not-covered", 1), ("opted-out", 1), ("untagged", 1)])
     );
     assert_eq!(report["roleName"], "superwerker-backup-audit");
+
+    // backfill --organization, through each region's default role superwerker-backup-backfill-<region>: first a dry
+    // run, which writes nothing, then the run. The refused account is reported and hides no other.
+    faults
+        .add(json!([{"id": "locked", "service": "sts", "op": "AssumeRole", "contains": locked, "fault": "deny"}]))
+        .await
+        .unwrap();
+    let volume = |id: &str| format!("arn:aws:ec2:{region}:{prod}:volume/{id}");
+    for dry in [true, false] {
+        let mode: &[&str] = if dry { &["--dry-run"] } else { &[] };
+        let (code, out) = cli(&[
+            &["backfill", "--organization", "--regions", &region, "--output", "json"],
+            mode,
+        ]
+        .concat());
+        assert_eq!(code, 2, "an account could not be entered: partial");
+        let report: Value = serde_json::from_str(&out).unwrap();
+        let by_id: BTreeMap<String, Value> = report["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| (a["account"].as_str().unwrap().to_owned(), a.clone()))
+            .collect();
+        assert_eq!(by_id.keys().collect::<Vec<_>>(), accounts.keys().collect::<Vec<_>>());
+        let refused = by_id[&locked]["regions"][0]["error"].as_str().unwrap();
+        assert!(
+            refused.contains(&format!(
+                ":role/superwerker-backup-backfill-{region} failed (AccessDenied)"
+            )),
+            "{refused}"
+        );
+        let done = |id: &str, field: &str| -> u64 {
+            let kinds = &by_id[id]["regions"][0]["report"]["kinds"];
+            kinds
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|k| k[field].as_u64().unwrap())
+                .sum()
+        };
+        let field = if dry { "wouldTag" } else { "tagged" };
+        assert_eq!((done(&prod, field), done(&staging, field)), (1, 1), "{out}");
+        assert_eq!((done(&play, field), done(&em.account, field)), (0, 0));
+        assert_eq!(done(&prod, "alreadyDaily") + done(&prod, "optedOut"), 2);
+        let written = p.tag_value(&volume(&untagged), KEY).await.unwrap();
+        assert_eq!(written.as_deref(), if dry { None } else { Some("daily") });
+        assert_eq!(
+            s.tag_value(&table_arn, KEY).await.unwrap().as_deref(),
+            written.as_deref()
+        );
+    }
+    // Never overwritten: the daily and opted-out volumes keep their values.
+    assert_eq!(p.tag_value(&volume(&none), KEY).await.unwrap().as_deref(), Some("none"));
+    assert_eq!(
+        p.tag_value(&volume(&daily), KEY).await.unwrap().as_deref(),
+        Some("daily")
+    );
+    faults.remove("locked").await.unwrap();
 }

@@ -6,6 +6,7 @@
 pub mod digest;
 mod judge;
 pub mod opt_in;
+pub mod org_backfill;
 mod org_html;
 mod org_report;
 pub mod organization;

@@ -24,10 +24,6 @@ pub const DEFAULT_ROLE_NAME: &str = "superwerker-backup-audit";
 #[derive(Clone, Debug)]
 pub struct OrgOptions {
     pub role_name: String,
-    /// Only these accounts (empty: the organization's, or the OUs').
-    pub accounts: Vec<String>,
-    /// Only the accounts below these OUs (or root), at any depth.
-    pub ous: Vec<String>,
     /// These regions in every account (empty: each account's enabled regions).
     pub regions: Vec<String>,
     /// Accounts audited at the same time.
@@ -59,23 +55,22 @@ pub trait OrgProgress: Send + Sync {
     fn account_done(&self, done: usize, total: usize, outcome: &AccountAudit);
 }
 
-/// The accounts to audit: those given (named from the organization's list where it has them), those below the OUs,
-/// or all active ones.
-pub async fn accounts(aws: &Aws, opts: &OrgOptions) -> Result<Vec<AccountInfo>, AdapterError> {
+/// The accounts to enter: those given (named from the organization's list where it has them; only those below the OUs
+/// when OUs are given too), those below the OUs (or root) at any depth, or all active ones.
+pub async fn accounts(aws: &Aws, given: &[String], ous: &[String]) -> Result<Vec<AccountInfo>, AdapterError> {
     let org = aws.organizations();
-    let mut found = if opts.ous.is_empty() {
+    let mut found = if ous.is_empty() {
         org.active_accounts().await?
     } else {
         let mut all = Vec::new();
-        for ou in &opts.ous {
+        for ou in ous {
             all.extend(org.active_accounts_under(ou).await?);
         }
         all
     };
-    if !opts.accounts.is_empty() {
-        let within_ous = !opts.ous.is_empty();
-        found = opts
-            .accounts
+    if !given.is_empty() {
+        let within_ous = !ous.is_empty();
+        found = given
             .iter()
             .map(|id| id.trim())
             .filter_map(|id| match found.iter().find(|a| a.id == id) {
@@ -104,34 +99,92 @@ pub async fn audit_organization(
 ) -> Result<OrgReport, AdapterError> {
     let me = aws.caller_account().await?;
     let partition = partition_for_region(aws.region().unwrap_or("us-east-1")).unwrap_or("aws");
-    let total = targets.len();
-    let slots = Arc::new(Semaphore::new(opts.concurrency.max(1)));
-    let mut tasks = JoinSet::new();
-    for account in targets {
-        let (aws, opts, slots) = (aws.clone(), opts.clone(), slots.clone());
-        let role = (account.id != me).then(|| format!("arn:{partition}:iam::{}:role/{}", account.id, opts.role_name));
-        tasks.spawn(async move {
-            let _slot = slots.acquire_owned().await;
-            one_account(&aws, account, role, &opts, now).await
-        });
-    }
-    let mut accounts = Vec::with_capacity(total);
-    while let Some(done) = tasks.join_next().await {
-        let outcome = done.unwrap_or_else(|e| AccountAudit {
+    let accounts = each_account(
+        targets,
+        opts.concurrency,
+        |account| {
+            let (aws, opts) = (aws.clone(), opts.clone());
+            let role =
+                (account.id != me).then(|| format!("arn:{partition}:iam::{}:role/{}", account.id, opts.role_name));
+            async move { one_account(&aws, account, role, &opts, now).await }
+        },
+        |stopped| AccountAudit {
             account: "?".into(),
             name: String::new(),
             regions: Vec::new(),
-            error: Some(format!("the account's audit stopped: {e}")),
+            error: Some(format!("the account's audit stopped: {stopped}")),
             report: None,
-        });
-        progress.account_done(accounts.len() + 1, total, &outcome);
-        accounts.push(outcome);
-    }
-    accounts.sort_by(|a, b| a.account.cmp(&b.account));
+        },
+        |done, total, outcome| progress.account_done(done, total, outcome),
+    )
+    .await;
     Ok(OrgReport {
         role_name: opts.role_name.clone(),
         accounts,
     })
+}
+
+/// An account's outcome, sorted by its id.
+pub(crate) trait ByAccount {
+    fn account_id(&self) -> &str;
+}
+
+impl ByAccount for AccountAudit {
+    fn account_id(&self) -> &str {
+        &self.account
+    }
+}
+
+/// Runs `work` for every account, `concurrency` at a time, telling `done` after each; a task that panicked becomes
+/// `stopped`'s outcome. The outcomes come back sorted by account id.
+pub(crate) async fn each_account<R, Fut>(
+    targets: Vec<AccountInfo>,
+    concurrency: usize,
+    work: impl Fn(AccountInfo) -> Fut,
+    stopped: impl Fn(String) -> R,
+    done: impl Fn(usize, usize, &R),
+) -> Vec<R>
+where
+    R: ByAccount + Send + 'static,
+    Fut: std::future::Future<Output = R> + Send + 'static,
+{
+    let total = targets.len();
+    let slots = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    for account in targets {
+        let (slots, job) = (slots.clone(), work(account));
+        tasks.spawn(async move {
+            let _slot = slots.acquire_owned().await;
+            job.await
+        });
+    }
+    let mut outcomes = Vec::with_capacity(total);
+    while let Some(finished) = tasks.join_next().await {
+        let outcome = finished.unwrap_or_else(|e| stopped(e.to_string()));
+        done(outcomes.len() + 1, total, &outcome);
+        outcomes.push(outcome);
+    }
+    outcomes.sort_by(|a, b| a.account_id().cmp(b.account_id()));
+    outcomes
+}
+
+/// Enters `account` through `role` (with the caller's own credentials when `None`) and confirms that STS answers for
+/// that account; the error says which step failed.
+pub(crate) async fn enter(aws: &Aws, account: &str, role: Option<&str>, session: &str) -> Result<Aws, String> {
+    let inside = match role {
+        Some(role) => aws
+            .assuming(role, session)
+            .await
+            .map_err(|e| format!("cannot be entered: {e}"))?,
+        None => aws.clone(),
+    };
+    match inside.caller_account().await {
+        Ok(found) if found == account => Ok(inside),
+        Ok(found) => Err(format!("entering {account} answered account {found}")),
+        Err(e) => Err(format!(
+            "its account could not be confirmed (STS GetCallerIdentity): {e}"
+        )),
+    }
 }
 
 async fn one_account(
@@ -148,29 +201,13 @@ async fn one_account(
         error: None,
         report: None,
     };
-    let inside = match &role {
-        Some(role) => match aws.assuming(role, "superwerker-backup-audit").await {
-            Ok(inside) => inside,
-            Err(e) => {
-                out.error = Some(format!("cannot be entered: {e}"));
-                return out;
-            }
-        },
-        None => aws.clone(),
-    };
-    match inside.caller_account().await {
-        Ok(found) if found == account.id => {}
-        Ok(found) => {
-            out.error = Some(format!("entering {} answered account {found}", account.id));
-            return out;
-        }
+    let inside = match enter(aws, &account.id, role.as_deref(), "superwerker-backup-audit").await {
+        Ok(inside) => inside,
         Err(e) => {
-            out.error = Some(format!(
-                "its account could not be confirmed (STS GetCallerIdentity): {e}"
-            ));
+            out.error = Some(e);
             return out;
         }
-    }
+    };
     out.regions = if opts.regions.is_empty() {
         match inside.enabled_regions().await {
             Ok(r) => r,

@@ -64,6 +64,29 @@ pub fn organization_member() -> Vec<&'static str> {
     )
 }
 
+/// `superwerker-backup backfill --organization`, in the management account: list the accounts, enter each region's
+/// role, and (its own account entered with its own credentials) what that role may do.
+pub fn organization_backfill() -> Vec<&'static str> {
+    sorted(
+        crate::organizations::LIST_ACCOUNTS_ACTIONS
+            .iter()
+            .chain(crate::sts::ENTER_ACTIONS)
+            .copied()
+            .chain(organization_backfill_member()),
+    )
+}
+
+/// What `backfill --organization` does inside each account and region it enters: the backfill, and the regions
+/// enabled (read in the caller's region). The stacks' `<NamePrefix>-backfill-<region>` role grants exactly this, its
+/// writes under the Lambdas' never-overwrite guard.
+pub fn organization_backfill_member() -> Vec<&'static str> {
+    sorted(
+        backfill()
+            .into_iter()
+            .chain(crate::services::ec2::REGIONS_ACTIONS.iter().copied()),
+    )
+}
+
 /// The central `backup-alerts` function: it publishes to the alert topic, nothing else.
 pub fn alerts() -> Vec<&'static str> {
     sorted(crate::alerts::DIGEST_ACTIONS.iter().copied())

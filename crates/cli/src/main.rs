@@ -2,6 +2,7 @@
 //! (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`, …).
 
 mod organization;
+mod progress;
 
 use std::process::ExitCode;
 
@@ -10,6 +11,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use superwerker_backup_aws::Aws;
 use superwerker_backup_bootstrap::{BackupScope, BootstrapOptions};
 use superwerker_backup_domain::TagSettings;
+
+use crate::progress::CliProgress;
 
 #[derive(Parser)]
 #[command(
@@ -22,8 +25,8 @@ struct Cli {
     command: Command,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum Output {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Output {
     Table,
     Json,
 }
@@ -87,6 +90,8 @@ enum Command {
         dynamodb_tags_per_second: f64,
         #[arg(long, value_enum, default_value = "table")]
         output: Output,
+        #[command(flatten)]
+        organization: organization::OrgArgs,
     },
     /// Print the IAM actions each Lambda function needs (as declared by the code), as JSON; infra/ tests compare
     /// them with the templates.
@@ -125,54 +130,6 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         output: Output,
     },
-}
-
-/// Progress on a terminal: a spinner with counts; elsewhere: plain lines.
-struct CliProgress {
-    bar: Option<indicatif::ProgressBar>,
-    scanned: std::sync::atomic::AtomicU64,
-    tagged: std::sync::atomic::AtomicU64,
-}
-
-impl CliProgress {
-    fn new() -> Self {
-        use std::io::IsTerminal;
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.enable_steady_tick(std::time::Duration::from_millis(120));
-            bar
-        });
-        CliProgress {
-            bar,
-            scanned: Default::default(),
-            tagged: Default::default(),
-        }
-    }
-
-    fn say(&self, line: String) {
-        match &self.bar {
-            Some(bar) => bar.set_message(line),
-            None => eprintln!("{line}"),
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-impl superwerker_backup_backfill::Progress for CliProgress {
-    fn scanned(&self, kind: superwerker_backup_domain::ResourceKind, count: u64) {
-        let total = self.scanned.fetch_add(count, std::sync::atomic::Ordering::Relaxed) + count;
-        self.say(format!("scanned {count} {} ({total} resources so far)", kind.label()));
-    }
-
-    fn tagged(&self, count: u64) {
-        let total = self.tagged.fetch_add(count, std::sync::atomic::Ordering::Relaxed) + count;
-        self.say(format!("tagging: {total} resources sent"));
-    }
 }
 
 #[tokio::main]
@@ -241,6 +198,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 "superwerker-backup audit": iam::audit(),
                 "superwerker-backup audit --organization": iam::organization(),
                 "superwerker-backup audit --organization (in each account)": iam::organization_member(),
+                "superwerker-backup backfill --organization": iam::organization_backfill(),
+                "superwerker-backup backfill --organization (in each account and region)":
+                    iam::organization_backfill_member(),
             });
             println!("{}", serde_json::to_string_pretty(&actions)?);
             Ok(ExitCode::SUCCESS)
@@ -277,9 +237,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             output,
             organization,
         } => {
-            if !organization.accounts.is_empty() || !organization.ous.is_empty() {
-                anyhow::bail!("--accounts and --ou narrow `audit --organization`: add --organization");
-            }
+            organization.refuse_without_organization()?;
             if output == AuditOutput::Html {
                 anyhow::bail!(
                     "--output html is the organization's report: add --organization (or use table, json, csv)"
@@ -339,7 +297,24 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             regions,
             dynamodb_tags_per_second,
             output,
+            organization,
+        } if organization.organization => {
+            let opts = superwerker_backup_backfill::BackfillOptions {
+                dry_run,
+                settings,
+                rate_override: Some(dynamodb_tags_per_second),
+                ..Default::default()
+            };
+            organization::backfill(organization, regions, output == Output::Json, opts).await
+        }
+        Command::Backfill {
+            dry_run,
+            regions,
+            dynamodb_tags_per_second,
+            output,
+            organization,
         } => {
+            organization.refuse_without_organization()?;
             let aws = Aws::from_env_adaptive().await;
             let regions = resolve_regions(&aws, regions).await?;
             let opts = superwerker_backup_backfill::BackfillOptions {

@@ -1,23 +1,28 @@
-//! `superwerker-backup audit --organization`: every account of the organization from the management account (or a
-//! delegated administrator), through a role in each (crates/audit/src/organization.rs does the work).
+//! `superwerker-backup audit --organization` and `backfill --organization`: every account of the organization from the
+//! management account (or a delegated administrator), through a role in each (crates/audit/src/organization.rs and
+//! org_backfill.rs do the work).
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Result};
 use clap::Args;
+use superwerker_backup_audit::org_backfill::{
+    backfill_organization, AccountBackfill, OrgBackfillOptions, DEFAULT_BACKFILL_ROLE,
+};
 use superwerker_backup_audit::organization::{
     accounts, audit_organization, AccountAudit, OrgOptions, OrgProgress, DEFAULT_ROLE_NAME,
 };
 use superwerker_backup_aws::Aws;
+use superwerker_backup_backfill::BackfillOptions;
 use superwerker_backup_domain::TagSettings;
 
 use crate::{audit_exit, print_audit, AuditOutput};
 
 #[derive(Args, Clone, Debug)]
 pub(crate) struct OrgArgs {
-    /// Audit every active account of the organization (run it in the management account or a delegated
-    /// administrator): each is entered through --role-name; one that cannot be entered is reported, never skipped.
+    /// Every active account of the organization (run it in the management account or a delegated administrator):
+    /// each is entered through --role-name; one that cannot be entered is reported, never skipped.
     #[arg(long)]
     pub organization: bool,
     /// With --organization: only these accounts.
@@ -26,12 +31,38 @@ pub(crate) struct OrgArgs {
     /// With --organization: only the accounts below these OUs (or the root r-...), at any depth.
     #[arg(long = "ou", value_delimiter = ',')]
     pub ous: Vec<String>,
-    /// With --organization: the role entered in each account (default: the read-only role the stacks deploy).
-    #[arg(long, default_value = DEFAULT_ROLE_NAME)]
-    pub role_name: String,
+    /// With --organization: the role entered in each account; `{region}` stands for the region entered (default:
+    /// the role the stacks deploy for it: superwerker-backup-audit, read-only, for audit;
+    /// superwerker-backup-backfill-{region}, with the Lambdas' never-overwrite guard, for backfill).
+    #[arg(long)]
+    pub role_name: Option<String>,
     /// With --organization: accounts audited at the same time.
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
+}
+
+impl OrgArgs {
+    /// The narrowing options mean nothing without --organization: say so rather than ignore them.
+    pub(crate) fn refuse_without_organization(&self) -> Result<()> {
+        if !self.accounts.is_empty() || !self.ous.is_empty() || self.role_name.is_some() {
+            bail!("--accounts, --ou and --role-name are for --organization: add --organization");
+        }
+        Ok(())
+    }
+
+    /// The role to enter, with a warning on stderr when it is not the one the stacks deploy for this purpose.
+    fn role(&self, default: &str, what_it_may_do: &str) -> Result<String> {
+        if self.concurrency == 0 {
+            bail!("--concurrency must be at least 1");
+        }
+        let role = self.role_name.clone().unwrap_or_else(|| default.to_owned());
+        if role != default {
+            eprintln!(
+                "note: entering each account as {role}, not {default}, which the stacks deploy: {what_it_may_do}"
+            );
+        }
+        Ok(role)
+    }
 }
 
 /// One line per account as it is done, on stderr (stdout holds the report).
@@ -59,26 +90,18 @@ pub(crate) async fn audit(
     output: AuditOutput,
     settings: TagSettings,
 ) -> Result<ExitCode> {
-    if args.concurrency == 0 {
-        bail!("--concurrency must be at least 1");
-    }
-    if args.role_name != DEFAULT_ROLE_NAME {
-        eprintln!(
-            "note: entering each account as {}, not the read-only {DEFAULT_ROLE_NAME} the stacks deploy: the audit only \
-             reads, but that role may allow much more",
-            args.role_name
-        );
-    }
+    let role_name = args.role(
+        DEFAULT_ROLE_NAME,
+        "the audit only reads, but that role may allow much more",
+    )?;
     let opts = OrgOptions {
-        role_name: args.role_name,
-        accounts: args.accounts,
-        ous: args.ous,
+        role_name,
         regions: regions.into_iter().filter(|r| r != "all").collect(),
         concurrency: args.concurrency,
         settings,
     };
     let aws = Aws::from_env_adaptive().await;
-    let targets = accounts(&aws, &opts).await?;
+    let targets = accounts(&aws, &args.accounts, &args.ous).await?;
     if targets.is_empty() {
         bail!("no active account to audit (check --accounts / --ou)");
     }
@@ -89,4 +112,47 @@ pub(crate) async fn audit(
         print_audit(output, || report.to_table(), &report, || report.to_csv())?;
     }
     Ok(audit_exit(report.partial(), report.fails_gate()))
+}
+
+/// `backfill --organization`: exit code 2 when an account or region could not be entered or some resources failed.
+pub(crate) async fn backfill(
+    args: OrgArgs,
+    regions: Vec<String>,
+    json: bool,
+    backfill: BackfillOptions,
+) -> Result<ExitCode> {
+    let role_name = args.role(
+        DEFAULT_BACKFILL_ROLE,
+        "that role carries no never-overwrite guard: only the code keeps tags that exist",
+    )?;
+    let opts = OrgBackfillOptions {
+        role_name,
+        regions: regions.into_iter().filter(|r| r != "all").collect(),
+        concurrency: args.concurrency,
+        backfill,
+    };
+    let aws = Aws::from_env_adaptive().await;
+    let targets = accounts(&aws, &args.accounts, &args.ous).await?;
+    if targets.is_empty() {
+        bail!("no active account to backfill (check --accounts / --ou)");
+    }
+    let report = backfill_organization(&aws, targets, &opts, |done, total, a: &AccountBackfill| {
+        let failed = a.regions.iter().filter(|r| r.error.is_some()).count();
+        let what = match &a.error {
+            Some(e) => format!("could not be read: {e}"),
+            None => format!("{} regions, {failed} could not be entered", a.regions.len()),
+        };
+        eprintln!("[{done}/{total}] {} {}: {what}", a.account, a.name);
+    })
+    .await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.to_table());
+    }
+    Ok(if report.partial() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
