@@ -29,6 +29,7 @@ def options(args):
         "AlertTopicArn": args.alert_topic_arn,
         "AlertOrganizationId": getattr(args, "alert_organization_id", None),
         "CentralAlertBusArn": getattr(args, "central_alert_bus_arn", None),
+        "ReportOrganizationId": getattr(args, "report_organization_id", None),
     }
 
 
@@ -62,6 +63,9 @@ def parser():
                            help="management account, home region: receive this organization's alerts (README, Alerts)")
             c.add_argument("--central-alert-bus-arn",
                            help="forward this account's alerts to the organization's central bus (README, Alerts)")
+            c.add_argument("--report-organization-id",
+                           help="management account: keep this organization's reports bucket in the home region, "
+                                "and write this account's summaries to it (README, Organization)")
         if name == "deploy-organization":
             c.add_argument("--alerts", choices=["central", "account"], default="central",
                            help="central: every account's alerts to the management account's topic (README, Alerts)")

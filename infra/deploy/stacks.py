@@ -53,6 +53,25 @@ def regional_alerts(options, home, region, management):
     return dict(options, AlertOrganizationId="", CentralAlertBusArn=bus, AlertTopicArn=topic)
 
 
+def reports_bucket_name(options, management, home):
+    """The organization's reports bucket, as crates/domain/src/names.rs names it (the CLI's default for
+    `audit --organization --from-reports`): the prefix in lower case, cut to keep the name within S3's 63 characters."""
+    tail = f"-reports-{management}-{home}"
+    prefix = (options.get("NamePrefix") or "superwerker-backup").lower()[: max(0, 63 - len(tail))]
+    return prefix.rstrip("-") + tail
+
+
+def regional_reports(options, home, region, management):
+    """`options` for `region`'s stack of the management account that keeps the organization's reports
+    (ReportOrganizationId): the home region creates the bucket, every region's sweep writes to it (README,
+    Organization)."""
+    if not options.get("ReportOrganizationId"):
+        return options
+    bucket = reports_bucket_name(options, management, home)
+    return dict(options, ReportsBucket=bucket, ReportOrganizationId=options["ReportOrganizationId"] if region == home
+                else "")
+
+
 def as_list(params):
     return [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(params.items())]
 
@@ -135,9 +154,12 @@ def deploy(dist, prefix, regions, name, options):
     started = time.monotonic()
     for region in regions:
         check_artifacts(prefix, region, manifest)
-    management = account_id() if options.get("AlertOrganizationId") else None
+    central = options.get("AlertOrganizationId") or options.get("ReportOrganizationId")
+    management = account_id() if central else None
+    home = regions[0]
     for region in regions:
-        params = stack_parameters(manifest, prefix, regions[0], regional_alerts(options, regions[0], region, management))
+        regional = regional_reports(regional_alerts(options, home, region, management), home, region, management)
+        params = stack_parameters(manifest, prefix, home, regional)
         outcome = deploy_stack(dist, manifest, prefix, region, name, params)
         say(f"{region}: stack {name} {outcome}")
     say(f"deployed {name} to {', '.join(regions)} in {time.monotonic() - started:.1f} s")

@@ -16,7 +16,8 @@ import time
 from botocore.exceptions import ClientError
 
 from common import DeployError, account_id, client, error_code, load_manifest, say
-from stacks import CAPABILITIES, central_names, check_artifacts, deploy_stack, regional_alerts, stack_parameters, template_url
+from stacks import (CAPABILITIES, central_names, check_artifacts, deploy_stack, reports_bucket_name, stack_parameters,
+                    template_url)
 
 PREFERENCES = {"RegionConcurrencyType": "PARALLEL", "FailureTolerancePercentage": 10, "MaxConcurrentPercentage": 25}
 DONE = ("SUCCEEDED", "FAILED", "STOPPED")
@@ -157,16 +158,23 @@ def deploy_organization(dist, prefix, regions, ou_ids, stack_set_name, stack_nam
     receiving, forwarding = central_alerts(org, home, options) if central else per_account_alerts(options)
     if central:
         say(f"alerts: central, to {forwarding['CentralAlertBusArn']} and {forwarding['AlertTopicArn']}")
+    # The reports bucket (README, Organization), whatever the alerts: the home stack creates it, every sweep writes.
+    organization = org.describe_organization()["Organization"]
+    bucket = reports_bucket_name(options, organization["MasterAccountId"], home)
+    receiving = dict(receiving, ReportOrganizationId=organization["Id"], ReportsBucket=bucket)
+    forwarding = dict(forwarding, ReportOrganizationId="", ReportsBucket=bucket)
+    say(f"reports: s3://{bucket} in {home} (superwerker-backup audit --organization --from-reports)")
     tell_alert_change(cfn, stack_set_name, call_as, forwarding)
     own = {region: stack_parameters(manifest, prefix, home, dict(options, DeployBootstrap=bootstrap,
                                                                  **(receiving if region == home else forwarding)))
            for region in regions}
-    if call_as == "SELF" and central:
+    if call_as == "SELF":
         say(f"{home}: management account stack {stack_name} "
-            f"{deploy_stack(dist, manifest, prefix, home, stack_name, own[home])} (it receives the alerts)")
+            f"{deploy_stack(dist, manifest, prefix, home, stack_name, own[home])} (it keeps the reports bucket"
+            f"{' and receives the alerts' if central else ''})")
     # The read-only role `audit --organization` enters (README, Organization): trusting the management account, and
     # the delegated administrator this runs as.
-    trusted = {org.describe_organization()["Organization"]["MasterAccountId"]}
+    trusted = {organization["MasterAccountId"]}
     if call_as != "SELF":
         trusted.add(account_id())
     params = stack_parameters(manifest, prefix, home, dict(options, DeployBootstrap="false",
@@ -176,11 +184,12 @@ def deploy_organization(dist, prefix, regions, ou_ids, stack_set_name, stack_nam
     say(f"StackSet {stack_set_name}: {ensure_stack_set(cfn, stack_set_name, url, body, params, call_as)}")
     say(f"StackSet {stack_set_name} instances: {ensure_instances(cfn, org, stack_set_name, ou_ids, regions, call_as)}")
     if call_as != "SELF":
-        extra = f" DEPLOY_ARGS='--alert-organization-id {receiving['AlertOrganizationId']}'" if central else ""
+        alerts_arg = f"--alert-organization-id {receiving['AlertOrganizationId']} " if central else ""
+        extra = f" DEPLOY_ARGS='{alerts_arg}--report-organization-id {organization['Id']}'"
         say("the management account's own stacks: deploy them with management-account credentials: "
-            f"`make deploy REGIONS={','.join(regions)}{extra}` (the home region {home} first: it receives the "
-            "alerts, the other regions forward to it); until then the members' forwarded alerts wait in their "
-            "dead-letter queues")
+            f"`make deploy REGIONS={','.join(regions)}{extra}` (the home region {home} first: it keeps the reports "
+            "bucket and receives the alerts, the other regions forward to it); until then the members' forwarded "
+            "alerts wait in their dead-letter queues and their sweeps fail to write their summaries")
         return
     for region in regions:
         say(f"{region}: management account stack {stack_name} "

@@ -11,6 +11,9 @@ afterwards and the tests read it back through the service's own API:
 - AWS::SQS::QueuePolicy -> moto's SQS backend (SetQueueAttributes Policy on every queue URL in Queues).
 - AWS::Events::EventBusPolicy -> moto's EventBridge backend (PutPermission with a policy holding the resource's
   Statement under its StatementId; CloudFormation resource reference, AWS::Events::EventBusPolicy).
+- AWS::S3::BucketPolicy -> moto's S3 backend (PutBucketPolicy with the PolicyDocument). moto stores it and reads
+  neither its conditions nor its principals other than "*" ("Basic policy enforcement", its put_bucket_policy): the
+  tests read the policy back; they do not rely on moto enforcing it.
 
 And two StackSets calls moto lacks (CloudFormation API reference, DescribeOrganizationsAccess and
 ActivateOrganizationsAccess): trusted access with AWS Organizations, per calling account, off until activated. As
@@ -47,7 +50,9 @@ from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.common_models import CloudFormationModel
 from moto.core.responses import ActionResult, EmptyResult
 from moto.events.models import EventBus, events_backends
+from moto.s3.models import s3_backends
 from moto.sqs.models import sqs_backends
+from moto.utilities.utils import get_partition
 
 
 class BackupVaultResource(CloudFormationModel):
@@ -203,7 +208,42 @@ class EventBusPolicyResource(CloudFormationModel):
         pass
 
 
-TAUGHT_TYPES = [BackupVaultResource, EventInvokeConfigResource, QueuePolicyResource, EventBusPolicyResource]
+class BucketPolicyResource(CloudFormationModel):
+    __module__ = "moto.s3.taught"
+
+    def __init__(self, bucket: str):
+        self.bucket = bucket
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.bucket
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::S3::BucketPolicy"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = cloudformation_json["Properties"]
+        backend = s3_backends[account_id][get_partition(region_name)]
+        backend.put_bucket_policy(props["Bucket"], json.dumps(props["PolicyDocument"]).encode())
+        return cls(props["Bucket"])
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        pass
+
+
+TAUGHT_TYPES = [BackupVaultResource, EventInvokeConfigResource, QueuePolicyResource, EventBusPolicyResource,
+                BucketPolicyResource]
 
 def _access_holder(account_id):
     """Where the calling account's trusted-access status lives: an attribute of its CloudFormation backend, so that

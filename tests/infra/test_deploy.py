@@ -188,6 +188,38 @@ class OrganizationRolloutTest(unittest.TestCase):
             # IAM shows an account principal as its root ARN.
             self.assertEqual({p.removeprefix("arn:aws:iam::").removesuffix(":root") for p in principals}, {MANAGEMENT})
 
+    def test_every_member_region_has_the_guarded_backfill_role_the_management_account_may_enter(self):
+        for account in self.members:
+            iam = in_account(account).client("iam")
+            for region in REGIONS:
+                role = iam.get_role(RoleName=f"superwerker-backup-backfill-{region}")["Role"]
+                (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+                principals = statement["Principal"]["AWS"]
+                principals = principals if isinstance(principals, list) else [principals]
+                self.assertEqual({p.removeprefix("arn:aws:iam::").removesuffix(":root") for p in principals},
+                                 {MANAGEMENT})
+                # moto's CloudFormation ignores a role's ManagedPolicyArns: that the role carries the region's
+                # GuardedTaggingPolicy is checked in the template test.
+
+    def test_the_management_accounts_home_region_keeps_the_reports_and_every_sweep_writes_there(self):
+        home, _ = REGIONS
+        org_id = boto3.client("organizations").describe_organization()["Organization"]["Id"]
+        bucket = f"superwerker-backup-reports-{MANAGEMENT}-{home}"
+        s3 = boto3.client("s3", region_name=home)
+        self.assertEqual(s3.get_bucket_location(Bucket=bucket)["LocationConstraint"], home)
+        (write, tls) = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
+        self.assertEqual(write["Resource"], f"arn:aws:s3:::{bucket}/reports/${{aws:PrincipalAccount}}/*")
+        self.assertEqual(write["Condition"], {
+            "StringEquals": {"aws:PrincipalOrgID": org_id},
+            "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/superwerker-backup-sweep-*"}})
+        self.assertEqual(tls["Effect"], "Deny")
+        for account, session in [(MANAGEMENT, boto3.Session())] + [(a, in_account(a)) for a in self.members]:
+            for region in REGIONS:
+                env = session.client("lambda", region_name=region).get_function(
+                    FunctionName="superwerker-backup-backfill")["Configuration"]["Environment"]["Variables"]
+                self.assertEqual((env["SUPERWERKER_BACKUP_REPORTS_BUCKET"], env["SUPERWERKER_BACKUP_REPORTS_REGION"]),
+                                 (bucket, home), f"{account} {region}")
+
     def test_every_member_region_has_the_vault_and_every_member_the_backup_role(self):
         for account in self.members:
             session = in_account(account)

@@ -65,7 +65,12 @@ def policy_statements(resources, role, name=None):
     """Statements of a role's inline policies (all, or the one called `name`)."""
     for policy in resources[role]["Properties"].get("Policies", []):
         if name is None or policy["PolicyName"] == name:
-            yield from policy["PolicyDocument"]["Statement"]
+            for statement in policy["PolicyDocument"]["Statement"]:
+                # A statement only some stacks have (Fn::If with AWS::NoValue): counted, as the code may make the call.
+                if "Fn::If" in statement:
+                    yield from (b for b in statement["Fn::If"][1:] if b != {"Ref": "AWS::NoValue"})
+                else:
+                    yield statement
 
 
 def attached_statements(resources, role):
@@ -199,6 +204,33 @@ class IamTest(unittest.TestCase):
         self.assertEqual(role["Properties"]["RoleName"], {"Fn::Sub": "${NamePrefix}-backfill-${AWS::Region}"})
         self.assertNotIn("IsHomeRegion", json.dumps(template()["Conditions"]["WithOrganizationBackfillRole"]),
                          "one in every region's stack")
+
+    def test_the_sweep_writes_only_its_own_summary_and_the_bucket_admits_only_the_organizations_sweeps(self):
+        t = template()
+        resources = t["Resources"]
+        (reports,) = [s for s in code_statements(resources, "BackfillRole") if s.get("Sid") == "Reports"]
+        self.assertEqual(reports["Action"], "s3:PutObject")
+        self.assertEqual(reports["Resource"], {
+            "Fn::Sub": "arn:${AWS::Partition}:s3:::${ReportsBucket}/reports/${AWS::AccountId}/${AWS::Region}/*"})
+        bucket = resources["OrganizationReportsBucket"]
+        self.assertEqual(bucket["Condition"], "ReceivesOrganizationReports")
+        self.assertEqual(bucket["Properties"]["BucketName"], {"Ref": "ReportsBucket"})
+        self.assertTrue(all(bucket["Properties"]["PublicAccessBlockConfiguration"].values()))
+        write, tls = resources["OrganizationReportsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        self.assertEqual((write["Effect"], write["Action"]), ("Allow", "s3:PutObject"))
+        self.assertIn("/reports/${!aws:PrincipalAccount}/*", write["Resource"]["Fn::Sub"], "each account's own prefix")
+        self.assertEqual(write["Condition"]["StringEquals"], {"aws:PrincipalOrgID": {"Ref": "ReportOrganizationId"}})
+        self.assertEqual(write["Condition"]["ArnLike"],
+                         {"aws:PrincipalArn": {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${NamePrefix}-sweep-*"}},
+                         "only the sweep roles (BackfillRole's name)")
+        self.assertEqual(resources["BackfillRole"]["Properties"]["RoleName"],
+                         {"Fn::Sub": "${NamePrefix}-sweep-${AWS::Region}"})
+        self.assertEqual((tls["Effect"], tls["Condition"]), ("Deny", {"Bool": {"aws:SecureTransport": "false"}}))
+        env = resources["BackfillFunction"]["Properties"]["Environment"]["Variables"]
+        # crates/sweep/src/lib.rs ENV_REPORTS_BUCKET and ENV_REPORTS_REGION: the bucket is in the home region.
+        self.assertEqual(env["SUPERWERKER_BACKUP_REPORTS_BUCKET"], {"Ref": "ReportsBucket"})
+        self.assertEqual(env["SUPERWERKER_BACKUP_REPORTS_REGION"],
+                         {"Fn::If": ["HomeRegionGiven", {"Ref": "HomeRegion"}, {"Ref": "AWS::Region"}]})
 
     def test_the_sweep_is_told_its_topic_and_its_dead_letter_queue(self):
         env = template()["Resources"]["BackfillFunction"]["Properties"]["Environment"]["Variables"]

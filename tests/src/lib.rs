@@ -11,6 +11,7 @@ mod events;
 mod faults;
 mod lambda;
 mod listener;
+pub mod organization;
 pub mod resources;
 pub mod seeds;
 mod subscriber;
@@ -66,6 +67,15 @@ pub fn run_cli(endpoint: Option<&str>, args: &[&str]) -> (i32, String) {
 }
 
 pub use superwerker_backup_domain::fixtures::fixture;
+
+/// A backfill or sweep of `region` without pauses between DynamoDB tagging calls (the emulator has no quota).
+pub fn unpaced(region: &str) -> superwerker_backup_backfill::BackfillOptions {
+    superwerker_backup_backfill::BackfillOptions {
+        regions: vec![region.to_owned()],
+        rate_override: Some(0.0),
+        ..Default::default()
+    }
+}
 
 /// Wraps a CloudTrail record in the EventBridge envelope it arrives in, with an event id unique to this run.
 pub fn envelope(detail: Value) -> Value {

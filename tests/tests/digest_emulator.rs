@@ -20,11 +20,7 @@ async fn backed_up_region(em: &Emulator, role: &str) {
 }
 
 fn options(region: &str) -> BackfillOptions {
-    BackfillOptions {
-        regions: vec![region.to_owned()],
-        rate_override: Some(0.0),
-        ..BackfillOptions::default()
-    }
+    superwerker_backup_e2e::unpaced(region)
 }
 
 #[tokio::test]
@@ -199,6 +195,7 @@ async fn events_waiting_in_the_dead_letter_queue_are_told_even_when_all_is_prote
     let to = || superwerker_backup_sweep::DigestTo {
         topic: &topic,
         dead_letter: Some(&queue),
+        reports: None,
     };
 
     let swept = sweep(&aws, &options("sa-east-1"), Some(to())).await.unwrap();

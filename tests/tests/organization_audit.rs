@@ -8,64 +8,13 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_organizations::Client as Organizations;
 use serde_json::{json, Value};
-use superwerker_backup_e2e::{browser, run_cli, target_dir, Emulator, FaultProxy};
+use superwerker_backup_e2e::organization::{cli, inside, two_ous};
+use superwerker_backup_e2e::{browser, target_dir, Emulator, FaultProxy};
 
 const KEY: &str = "superwerker:backup";
 
-async fn member(org: &Organizations, root: &str, ou: &str, name: &str) -> String {
-    let created = org
-        .create_account()
-        .email(format!("{name}@example.com"))
-        .account_name(name)
-        .send()
-        .await
-        .unwrap();
-    let id = created
-        .create_account_status()
-        .unwrap()
-        .account_id()
-        .unwrap()
-        .to_owned();
-    org.move_account()
-        .account_id(&id)
-        .source_parent_id(root)
-        .destination_parent_id(ou)
-        .send()
-        .await
-        .unwrap();
-    id
-}
-
-async fn ou(org: &Organizations, root: &str, name: &str) -> String {
-    let out = org
-        .create_organizational_unit()
-        .parent_id(root)
-        .name(name)
-        .send()
-        .await
-        .unwrap();
-    out.organizational_unit().unwrap().id().unwrap().to_owned()
-}
-
-/// The emulator as seen from inside `account` (credentials of a role there).
-async fn inside(em: &Emulator, account: &str) -> Emulator {
-    let role = format!("arn:aws:iam::{account}:role/OrganizationAccountAccessRole");
-    Emulator {
-        account: account.to_owned(),
-        region: em.region.clone(),
-        setup: em.setup.assuming(&role, "seed").await.unwrap(),
-    }
-}
-
 /// (exit code, stdout) of `superwerker-backup audit --organization …` through the fault proxy.
-/// The CLI through the fault proxy.
-fn cli(args: &[&str]) -> (i32, String) {
-    let proxy = std::env::var("SWB_FAULT_PROXY_URL").expect("the harness runs the fault proxy");
-    run_cli(Some(&proxy), args)
-}
-
 fn run(args: &[&str]) -> (i32, String) {
     cli(&[&["audit", "--organization"], args].concat())
 }
@@ -98,15 +47,9 @@ fn counts(a: &Value) -> BTreeMap<String, u64> {
 #[tokio::test]
 async fn every_account_is_audited_and_the_one_that_cannot_be_entered_is_reported() {
     let em = Emulator::connect().await;
-    // The organization and every account's resources are this test's alone.
-    em.reset().await.unwrap();
-    let root = em.create_organization().await.unwrap();
-    let org = em.clients().organizations;
-    let (workloads, sandbox) = (ou(&org, &root, "workloads").await, ou(&org, &root, "sandbox").await);
-    let prod = member(&org, &root, &workloads, "prod").await;
-    let staging = member(&org, &root, &workloads, "staging").await;
-    let play = member(&org, &root, &sandbox, "play").await;
-    let locked = member(&org, &root, &sandbox, "locked").await;
+    let org = two_ous(&em, ["prod", "staging", "play", "locked"]).await;
+    let [prod, staging, play, locked] = org.members.clone();
+    let workloads = org.workloads.clone();
 
     // The seeded plan: prod has a daily volume no plan covers, an opted-out one and an untagged one; staging an
     // untagged table; play and the management account nothing.

@@ -164,22 +164,7 @@ pub(crate) fn plain_reason(e: &AuditEntry) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn entry(resource: &str, verdict: Verdict, reason: Option<&str>) -> AuditEntry {
-        AuditEntry {
-            resource: resource.into(),
-            kind: "ec2:volume".into(),
-            region: "eu-west-1".into(),
-            tag_value: None,
-            covered_by: vec![],
-            newest_recovery_point_age_hours: None,
-            newest_recovery_point_age_minutes: None,
-            allowed_age_minutes: None,
-            verdict,
-            reason: reason.map(str::to_owned),
-            protected_through: None,
-        }
-    }
+    use crate::report::entry;
 
     fn report(entries: Vec<AuditEntry>) -> AuditReport {
         let mut r = AuditReport {

@@ -12,6 +12,8 @@ mod org_report;
 pub mod organization;
 mod points;
 pub mod report;
+pub mod rollup;
+pub mod summary;
 mod targets;
 mod trail;
 

@@ -157,6 +157,24 @@ impl AuditReport {
     }
 }
 
+/// An entry of `kind` `ec2:volume` in eu-west-1 with nothing but a verdict and a reason, for tests.
+#[cfg(test)]
+pub(crate) fn entry(resource: &str, verdict: Verdict, reason: Option<&str>) -> AuditEntry {
+    AuditEntry {
+        resource: resource.into(),
+        kind: "ec2:volume".into(),
+        region: "eu-west-1".into(),
+        tag_value: None,
+        covered_by: vec![],
+        newest_recovery_point_age_hours: None,
+        newest_recovery_point_age_minutes: None,
+        allowed_age_minutes: None,
+        verdict,
+        reason: reason.map(str::to_owned),
+        protected_through: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,7 +37,19 @@ pub fn sweep() -> Vec<&'static str> {
             .into_iter()
             .chain(audit())
             .chain(crate::alerts::DIGEST_ACTIONS.iter().copied())
-            .chain(crate::queue::DEPTH_ACTIONS.iter().copied()),
+            .chain(crate::queue::DEPTH_ACTIONS.iter().copied())
+            .chain(crate::reports::WRITE_ACTIONS.iter().copied()),
+    )
+}
+
+/// `superwerker-backup audit --organization --from-reports`, in the management account: list the accounts, read the
+/// summaries in the reports bucket. It enters no account.
+pub fn organization_reports() -> Vec<&'static str> {
+    sorted(
+        crate::organizations::LIST_ACCOUNTS_ACTIONS
+            .iter()
+            .chain(crate::reports::READ_ACTIONS)
+            .copied(),
     )
 }
 
@@ -130,6 +142,9 @@ pub fn action_of(operation: &str) -> Option<String> {
         "CloudTrail" => "cloudtrail",
         "SNS" => "sns",
         "SQS" => "sqs",
+        // ListObjectsV2 is authorized as s3:ListBucket (S3 API reference, ListObjectsV2).
+        "S3" if name == "ListObjectsV2" => return Some("s3:ListBucket".to_owned()),
+        "S3" => "s3",
         sdk => services().into_iter().map(names).find(|(n, _)| *n == sdk)?.1,
     };
     Some(format!("{prefix}:{name}"))

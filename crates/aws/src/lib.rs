@@ -14,6 +14,7 @@ pub mod memory;
 pub mod organizations;
 pub mod queue;
 mod recovery_points;
+pub mod reports;
 pub mod roles;
 pub mod services;
 mod store;

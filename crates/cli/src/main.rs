@@ -198,6 +198,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 "superwerker-backup audit": iam::audit(),
                 "superwerker-backup audit --organization": iam::organization(),
                 "superwerker-backup audit --organization (in each account)": iam::organization_member(),
+                "superwerker-backup audit --organization --from-reports": iam::organization_reports(),
                 "superwerker-backup backfill --organization": iam::organization_backfill(),
                 "superwerker-backup backfill --organization (in each account and region)":
                     iam::organization_backfill_member(),

@@ -13,8 +13,10 @@ use superwerker_backup_audit::org_backfill::{
 use superwerker_backup_audit::organization::{
     accounts, audit_organization, AccountAudit, OrgOptions, OrgProgress, DEFAULT_ROLE_NAME,
 };
+use superwerker_backup_audit::rollup::read_reports;
 use superwerker_backup_aws::Aws;
 use superwerker_backup_backfill::BackfillOptions;
+use superwerker_backup_domain::names::{reports_bucket_name, DEFAULT_NAME_PREFIX};
 use superwerker_backup_domain::TagSettings;
 
 use crate::{audit_exit, print_audit, AuditOutput};
@@ -36,6 +38,14 @@ pub(crate) struct OrgArgs {
     /// superwerker-backup-backfill-{region}, with the Lambdas' never-overwrite guard, for backfill).
     #[arg(long)]
     pub role_name: Option<String>,
+    /// With --organization (audit): read the summaries the accounts' daily sweeps wrote to the organization's reports
+    /// bucket, entering no account; a summary older than a day, and an account without any, are findings.
+    #[arg(long)]
+    pub from_reports: bool,
+    /// With --from-reports: the bucket, in the current region (default: the name `make deploy-organization` gives it,
+    /// superwerker-backup-reports-<this account>-<this region>).
+    #[arg(long)]
+    pub reports_bucket: Option<String>,
     /// With --organization: accounts audited at the same time.
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
@@ -44,8 +54,11 @@ pub(crate) struct OrgArgs {
 impl OrgArgs {
     /// The narrowing options mean nothing without --organization: say so rather than ignore them.
     pub(crate) fn refuse_without_organization(&self) -> Result<()> {
-        if !self.accounts.is_empty() || !self.ous.is_empty() || self.role_name.is_some() {
-            bail!("--accounts, --ou and --role-name are for --organization: add --organization");
+        if !self.accounts.is_empty() || !self.ous.is_empty() || self.role_name.is_some() || self.from_reports {
+            bail!("--accounts, --ou, --role-name and --from-reports are for --organization: add --organization");
+        }
+        if self.reports_bucket.is_some() && !self.from_reports {
+            bail!("--reports-bucket is where --from-reports reads: add --from-reports");
         }
         Ok(())
     }
@@ -90,6 +103,9 @@ pub(crate) async fn audit(
     output: AuditOutput,
     settings: TagSettings,
 ) -> Result<ExitCode> {
+    if args.from_reports {
+        return from_reports(args, regions, output).await;
+    }
     let role_name = args.role(
         DEFAULT_ROLE_NAME,
         "the audit only reads, but that role may allow much more",
@@ -112,6 +128,34 @@ pub(crate) async fn audit(
         print_audit(output, || report.to_table(), &report, || report.to_csv())?;
     }
     Ok(audit_exit(report.partial(), report.fails_gate()))
+}
+
+/// `audit --organization --from-reports`: exit code 2 when an account has no summary, or one is stale or unreadable.
+async fn from_reports(args: OrgArgs, regions: Vec<String>, output: AuditOutput) -> Result<ExitCode> {
+    if !regions.is_empty() || args.role_name.is_some() {
+        bail!("--from-reports reads every region's summary and enters no account: drop --regions and --role-name");
+    }
+    if output == AuditOutput::Html {
+        bail!("--output html is the live audit's page: use table, json or csv with --from-reports");
+    }
+    let aws = Aws::from_env_adaptive().await;
+    let region = aws
+        .region()
+        .ok_or_else(|| anyhow::anyhow!("no AWS region configured"))?
+        .to_owned();
+    let name = match args.reports_bucket {
+        Some(name) => name,
+        None => reports_bucket_name(DEFAULT_NAME_PREFIX, &aws.caller_account().await?, &region),
+    };
+    let targets = accounts(&aws, &args.accounts, &args.ous).await?;
+    let rollup = read_reports(
+        &aws.report_bucket(&name, &region),
+        targets,
+        std::time::SystemTime::now(),
+    )
+    .await?;
+    print_audit(output, || rollup.to_table(), &rollup, || rollup.to_csv())?;
+    Ok(audit_exit(rollup.partial(), rollup.fails_gate()))
 }
 
 /// `backfill --organization`: exit code 2 when an account or region could not be entered or some resources failed.

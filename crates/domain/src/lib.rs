@@ -15,6 +15,7 @@ pub mod fixtures;
 pub mod invariants;
 pub mod kinds;
 pub mod metrics;
+pub mod names;
 pub mod policy;
 pub mod settings;
 pub mod tags;

@@ -6,9 +6,11 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use superwerker_backup_audit::digest::{digest, SAMPLE};
+use superwerker_backup_audit::summary::RegionSummary;
 use superwerker_backup_audit::{audit, AuditError, Sources};
 use superwerker_backup_aws::alerts::AlertTopic;
 use superwerker_backup_aws::queue::DeadLetterQueue;
+use superwerker_backup_aws::reports::{summary_key, ReportBucket};
 use superwerker_backup_aws::{AdapterError, Aws};
 use superwerker_backup_backfill::{run, BackfillError, BackfillOptions, NoProgress, Report};
 use thiserror::Error;
@@ -19,11 +21,17 @@ pub const ENV_ALERT_TOPIC_ARN: &str = "SUPERWERKER_BACKUP_ALERT_TOPIC_ARN";
 /// Environment variable: the stack's dead-letter queue, whose backlog the digest tells of.
 pub const ENV_DEAD_LETTER_QUEUE_URL: &str = "SUPERWERKER_BACKUP_DEAD_LETTER_QUEUE_URL";
 
-/// Where the digest goes, and the dead-letter queue it also reports on.
+/// Environment variables: the organization's reports bucket and its region, where the sweep writes the summary of its
+/// audit (README, Organization); unset, it writes none.
+pub const ENV_REPORTS_BUCKET: &str = "SUPERWERKER_BACKUP_REPORTS_BUCKET";
+pub const ENV_REPORTS_REGION: &str = "SUPERWERKER_BACKUP_REPORTS_REGION";
+
+/// Where the digest goes, the dead-letter queue it also reports on, and the bucket the audit's summary goes to.
 #[derive(Clone, Copy, Debug)]
 pub struct DigestTo<'a> {
     pub topic: &'a AlertTopic,
     pub dead_letter: Option<&'a DeadLetterQueue>,
+    pub reports: Option<&'a ReportBucket>,
 }
 
 impl<'a> From<&'a AlertTopic> for DigestTo<'a> {
@@ -31,6 +39,7 @@ impl<'a> From<&'a AlertTopic> for DigestTo<'a> {
         DigestTo {
             topic,
             dead_letter: None,
+            reports: None,
         }
     }
 }
@@ -59,6 +68,8 @@ pub enum DigestError {
     Aws(#[from] AdapterError),
     #[error("the audit after the sweep did not finish before the invocation's deadline: no digest was sent")]
     OutOfTime,
+    #[error("the audit's summary could not be written to the reports bucket {bucket}: {source}")]
+    Report { bucket: String, source: AdapterError },
 }
 
 /// What the audit after the sweep found, and the digest's SNS message id when one was sent.
@@ -70,6 +81,9 @@ pub struct DigestOutcome {
     pub counts: std::collections::BTreeMap<String, u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
+    /// The object the audit's summary was written to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
 }
 
 /// Audits the regions of `opts` (the function's own) and publishes one digest to `topic` when anything is
@@ -96,6 +110,7 @@ pub async fn audit_and_digest(
         unprotected: report.unprotected,
         counts: report.counts.clone(),
         message_id: None,
+        summary: None,
     };
     if let Some(d) = digest(&report, &account, &opts.regions.join(","), tagged_now, SAMPLE) {
         let id = topic
@@ -109,6 +124,23 @@ pub async fn audit_and_digest(
         outcome.message_id = Some(id);
     } else {
         tracing::info!(audited = outcome.audited, "nothing unprotected: no digest");
+    }
+    // After the digest: a bucket that cannot be written fails the run, but does not keep the digest from being sent.
+    if let (Some(bucket), [region]) = (to.reports, opts.regions.as_slice()) {
+        let key = summary_key(&account, region);
+        let secs = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let summary = RegionSummary::of(&report, &account, region, secs);
+        bucket
+            .put(&key, summary.to_json())
+            .await
+            .map_err(|source| DigestError::Report {
+                bucket: bucket.name().to_owned(),
+                source,
+            })?;
+        tracing::info!(bucket = bucket.name(), key = %key, "summary written");
+        outcome.summary = Some(format!("s3://{}/{key}", bucket.name()));
     }
     Ok(outcome)
 }

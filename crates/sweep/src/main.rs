@@ -15,7 +15,9 @@ use superwerker_backup_aws::Aws;
 use superwerker_backup_backfill::BackfillOptions;
 use superwerker_backup_backfill::{run, NoProgress};
 use superwerker_backup_domain::TagSettings;
-use superwerker_backup_sweep::{digest_after, DigestTo, ENV_ALERT_TOPIC_ARN, ENV_DEAD_LETTER_QUEUE_URL};
+use superwerker_backup_sweep::{
+    digest_after, DigestTo, ENV_ALERT_TOPIC_ARN, ENV_DEAD_LETTER_QUEUE_URL, ENV_REPORTS_BUCKET, ENV_REPORTS_REGION,
+};
 
 /// Environment variable: overrides the per-account write rate of kinds that have one (DynamoDB: 5 per second, AWS's
 /// per-account limit); 0 = no pause, for emulators.
@@ -124,7 +126,16 @@ async fn main() -> Result<(), Error> {
         .ok()
         .filter(|url| !url.trim().is_empty())
         .map(|url| aws.dead_letter_queue(url.trim()));
-    let (aws, settings, region, topic, dead_letter) = (&aws, &settings, &region, &topic, &dead_letter);
+    // The bucket is in the management account's home region (the stack's HomeRegion), not always this one.
+    let reports = std::env::var(ENV_REPORTS_BUCKET)
+        .ok()
+        .filter(|name| !name.trim().is_empty())
+        .map(|name| {
+            let home = std::env::var(ENV_REPORTS_REGION).ok().filter(|r| !r.trim().is_empty());
+            aws.report_bucket(name.trim(), home.as_deref().unwrap_or(&region).trim())
+        });
+    let (aws, settings, region, topic, dead_letter, reports) =
+        (&aws, &settings, &region, &topic, &dead_letter, &reports);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let mut opts = options(event.payload, settings, region).map_err(|e| Diagnostic {
             error_type: "BadRequest".into(),
@@ -162,6 +173,7 @@ async fn main() -> Result<(), Error> {
         let to = topic.as_ref().map(|topic| DigestTo {
             topic,
             dead_letter: dead_letter.as_ref(),
+            reports: reports.as_ref(),
         });
         let (digest, skipped) = digest_after(aws, &opts, to, &report, until).await;
         if let Some(why) = skipped {

@@ -2,23 +2,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use super::*;
 use crate::organization::AccountAudit;
+use crate::report::entry;
 use crate::AuditReport;
-
-fn entry(resource: &str, verdict: Verdict, reason: Option<&str>) -> AuditEntry {
-    AuditEntry {
-        resource: resource.into(),
-        kind: "ec2:volume".into(),
-        region: "eu-west-1".into(),
-        tag_value: None,
-        covered_by: vec![],
-        newest_recovery_point_age_hours: None,
-        newest_recovery_point_age_minutes: None,
-        allowed_age_minutes: None,
-        verdict,
-        reason: reason.map(str::to_owned),
-        protected_through: None,
-    }
-}
 
 fn account(id: &str, name: &str, entries: Vec<AuditEntry>) -> AccountAudit {
     let mut report = AuditReport {
