@@ -68,8 +68,8 @@ def regional_reports(options, home, region, management):
     if not options.get("ReportOrganizationId"):
         return options
     bucket = reports_bucket_name(options, management, home)
-    return dict(options, ReportsBucket=bucket, ReportOrganizationId=options["ReportOrganizationId"] if region == home
-                else "")
+    return dict(options, ReportsBucket=bucket, ReportsBucketOwner=management,
+                ReportOrganizationId=options["ReportOrganizationId"] if region == home else "")
 
 
 def as_list(params):

@@ -161,8 +161,9 @@ def deploy_organization(dist, prefix, regions, ou_ids, stack_set_name, stack_nam
     # The reports bucket (README, Organization), whatever the alerts: the home stack creates it, every sweep writes.
     organization = org.describe_organization()["Organization"]
     bucket = reports_bucket_name(options, organization["MasterAccountId"], home)
-    receiving = dict(receiving, ReportOrganizationId=organization["Id"], ReportsBucket=bucket)
-    forwarding = dict(forwarding, ReportOrganizationId="", ReportsBucket=bucket)
+    owner = organization["MasterAccountId"]
+    receiving = dict(receiving, ReportOrganizationId=organization["Id"], ReportsBucket=bucket, ReportsBucketOwner=owner)
+    forwarding = dict(forwarding, ReportOrganizationId="", ReportsBucket=bucket, ReportsBucketOwner=owner)
     say(f"reports: s3://{bucket} in {home} (superwerker-backup audit --organization --from-reports)")
     tell_alert_change(cfn, stack_set_name, call_as, forwarding)
     own = {region: stack_parameters(manifest, prefix, home, dict(options, DeployBootstrap=bootstrap,

@@ -80,3 +80,11 @@ def setting(commands, name):
             if word.startswith(name + "="):
                 return word.split("=", 1)[1]
     raise AssertionError(f"no {name}= in the README steps")
+
+
+def trusted_accounts(role):
+    """The accounts a role's trust policy names (IAM shows an account principal as its root ARN)."""
+    (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+    principals = statement["Principal"]["AWS"]
+    principals = principals if isinstance(principals, list) else [principals]
+    return {p.removeprefix("arn:aws:iam::").removesuffix(":root") for p in principals}

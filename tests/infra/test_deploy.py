@@ -38,7 +38,7 @@ SERVICE_ROLE = "AWSBackupDefaultServiceRole"
 
 
 from deploy_support import (  # noqa: E402
-    code_sha256, endpoint, in_account, make, readme_steps, reset_emulator, run_step, setting,
+    code_sha256, endpoint, in_account, make, readme_steps, reset_emulator, run_step, setting, trusted_accounts,
 )
 
 ORG_STEPS = readme_steps("### Steps: the whole organization")
@@ -182,22 +182,14 @@ class OrganizationRolloutTest(unittest.TestCase):
     def test_every_member_has_the_read_only_audit_role_the_management_account_may_enter(self):
         for account in self.members:
             role = in_account(account).client("iam").get_role(RoleName="superwerker-backup-audit")["Role"]
-            (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
-            principals = statement["Principal"]["AWS"]
-            principals = principals if isinstance(principals, list) else [principals]
-            # IAM shows an account principal as its root ARN.
-            self.assertEqual({p.removeprefix("arn:aws:iam::").removesuffix(":root") for p in principals}, {MANAGEMENT})
+            self.assertEqual(trusted_accounts(role), {MANAGEMENT})
 
     def test_every_member_region_has_the_guarded_backfill_role_the_management_account_may_enter(self):
         for account in self.members:
             iam = in_account(account).client("iam")
             for region in REGIONS:
                 role = iam.get_role(RoleName=f"superwerker-backup-backfill-{region}")["Role"]
-                (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
-                principals = statement["Principal"]["AWS"]
-                principals = principals if isinstance(principals, list) else [principals]
-                self.assertEqual({p.removeprefix("arn:aws:iam::").removesuffix(":root") for p in principals},
-                                 {MANAGEMENT})
+                self.assertEqual(trusted_accounts(role), {MANAGEMENT})
                 # moto's CloudFormation ignores a role's ManagedPolicyArns: that the role carries the region's
                 # GuardedTaggingPolicy is checked in the template test.
 
@@ -217,8 +209,9 @@ class OrganizationRolloutTest(unittest.TestCase):
             for region in REGIONS:
                 env = session.client("lambda", region_name=region).get_function(
                     FunctionName="superwerker-backup-backfill")["Configuration"]["Environment"]["Variables"]
-                self.assertEqual((env["SUPERWERKER_BACKUP_REPORTS_BUCKET"], env["SUPERWERKER_BACKUP_REPORTS_REGION"]),
-                                 (bucket, home), f"{account} {region}")
+                self.assertEqual((env["SUPERWERKER_BACKUP_REPORTS_BUCKET"], env["SUPERWERKER_BACKUP_REPORTS_REGION"],
+                                  env["SUPERWERKER_BACKUP_REPORTS_OWNER"]), (bucket, home, MANAGEMENT),
+                                 f"{account} {region}")
 
     def test_every_member_region_has_the_vault_and_every_member_the_backup_role(self):
         for account in self.members:

@@ -56,7 +56,7 @@ async fn the_sweeps_summaries_are_read_from_one_bucket_and_a_silent_sweep_is_a_f
         let within = inside(&em, account).await;
         let topic = within.topic_with_subscriber().await.unwrap();
         let topic = within.setup.alert_topic(&topic.topic_arn);
-        let reports = within.setup.report_bucket(&bucket, &region);
+        let reports = within.setup.report_bucket(&bucket, &region, &em.account);
         let to = DigestTo {
             topic: &topic,
             dead_letter: None,
@@ -123,16 +123,46 @@ async fn the_sweeps_summaries_are_read_from_one_bucket_and_a_silent_sweep_is_a_f
             .find(|l| l.starts_with(id))
             .unwrap_or_else(|| panic!("{id}\n{table}"))
     };
-    assert!(line(&play).contains("stale: older than 24 h"), "{table}");
+    assert!(line(&play).contains("stale: older than 26 h"), "{table}");
     assert!(line(&never).contains("no report"), "{table}");
     assert!(
-        line(&prod).contains("not-covered=1") && line(&prod).ends_with("current"),
+        line(&prod).contains("not-covered=1 current, 1 region findings"),
         "{table}"
     );
     assert!(
         table.contains("5 accounts (2 without any report, 1 stale regions;"),
         "{table}"
     );
+
+    // A region every account must report (--regions): an account that has none for it says so.
+    let other = if region == "us-west-2" {
+        "us-east-2"
+    } else {
+        "us-west-2"
+    };
+    let (code, out) = cli(&[
+        "audit",
+        "--organization",
+        "--from-reports",
+        "--accounts",
+        &prod,
+        "--regions",
+        &format!("{region},{other}"),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(code, 2, "{out}");
+    let rollup: Value = serde_json::from_str(&out).unwrap();
+    let regions = &rollup["accounts"][0]["regions"];
+    assert_eq!(regions.as_array().unwrap().len(), 2, "{out}");
+    let missing: Vec<&Value> = regions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["missing"] == true)
+        .collect();
+    assert_eq!(missing.len(), 1, "{out}");
+    assert_eq!(missing[0]["region"], other);
 
     // --accounts narrows, the bucket can be named; without a stale one or a missing one, unprotected gives 3.
     let (code, csv) = cli(&[

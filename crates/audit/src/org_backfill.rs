@@ -27,7 +27,7 @@ const SESSION: &str = "superwerker-backup-backfill";
 pub struct OrgBackfillOptions {
     /// The role entered in each account and region; `{region}` is replaced by the region.
     pub role_name: String,
-    /// These regions in every account (empty: each account's enabled regions, read in the caller's region).
+    /// These regions in every account: the regions the stacks are deployed in (each has its role).
     pub regions: Vec<String>,
     pub concurrency: usize,
     /// Dry run, tag settings and pace, as for one account (its `regions` are set per region entered).
@@ -48,7 +48,7 @@ pub struct RegionBackfill {
 pub struct AccountBackfill {
     pub account: String,
     pub name: String,
-    /// Why the account's regions could not be found (then there are none).
+    /// Why the account could not be backfilled at all (then there are no regions).
     pub error: Option<String>,
     pub regions: Vec<RegionBackfill>,
 }
@@ -122,26 +122,7 @@ async fn one_account(
         })
     };
     let mut entered: HashMap<Option<String>, Aws> = HashMap::new();
-    let regions = if opts.regions.is_empty() {
-        let found = match enter(aws, &account.id, role_in(home).as_deref(), SESSION).await {
-            Ok(inside) => {
-                let regions = inside.enabled_regions().await;
-                entered.insert(role_in(home), inside);
-                regions.map_err(|e| format!("its enabled regions could not be read (in {home}): {e}"))
-            }
-            Err(e) => Err(format!("{e} (to read its enabled regions, in {home})")),
-        };
-        match found {
-            Ok(regions) => regions,
-            Err(e) => {
-                out.error = Some(e);
-                return out;
-            }
-        }
-    } else {
-        opts.regions.clone()
-    };
-    for region in regions {
+    for region in opts.regions.clone() {
         let role = role_in(&region);
         let inside = match entered.get(&role) {
             Some(inside) => Ok(inside.clone()),

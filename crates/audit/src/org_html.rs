@@ -117,7 +117,8 @@ type Listed<'a> = (&'a str, &'a AuditEntry);
 
 /// One section per reason, most urgent first (what stops a whole region's or plan's backups), each with its fix.
 fn by_reason(report: &OrgReport) -> Markup {
-    let mut groups: BTreeMap<u8, (Verdict, Vec<Listed>)> = BTreeMap::new();
+    // Keyed by urgency and name: two verdicts of the same urgency stay apart.
+    let mut groups: BTreeMap<(u8, String), (Verdict, Vec<Listed>)> = BTreeMap::new();
     for a in &report.accounts {
         for e in a
             .report
@@ -126,7 +127,7 @@ fn by_reason(report: &OrgReport) -> Markup {
             .filter(|e| e.verdict.is_unprotected())
         {
             groups
-                .entry(e.verdict.urgency())
+                .entry((e.verdict.urgency(), verdict_name(e.verdict)))
                 .or_insert((e.verdict, Vec::new()))
                 .1
                 .push((&a.account, e));

@@ -1,24 +1,28 @@
 //! `audit --organization --from-reports` (README, Organization): the organization's answer from the summaries the
-//! daily sweeps wrote to the reports bucket, entering no account. A summary older than a day, and an account with
-//! none at all, are findings: a sweep that stopped running, or never ran, must not be silence.
+//! daily sweeps wrote to the reports bucket, entering no account. A summary older than a day (and the two hours the
+//! no-sweep alarm also allows), an account without any, and a region that other accounts report but this one does not,
+//! are findings: a sweep that stopped running, or never ran, must not be silence.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use superwerker_backup_aws::organizations::AccountInfo;
-use superwerker_backup_aws::reports::ReportBucket;
+use superwerker_backup_aws::reports::{summary_key, ReportBucket};
 use superwerker_backup_aws::AdapterError;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::summary::RegionSummary;
 
-/// A summary older than this is stale: the sweep runs daily (its schedule, `SweepSchedule`), and the "no sweep in 26 h"
-/// alarm allows two hours more for a run to finish.
-pub const STALE_AFTER_SECS: i64 = 24 * 3600;
+/// A summary older than this is stale: the sweep runs daily (its schedule, `SweepSchedule`), and a day's run may end a
+/// little later than the day before's; the "no sweep in 26 h" alarm allows the same two hours.
+pub const STALE_AFTER_SECS: i64 = 26 * 3600;
+
+/// How far a summary's own time may be ahead of S3's time for its object (clocks differ a little).
+const CLOCK_SKEW_SECS: i64 = 300;
 
 /// Summaries read at the same time.
 const READERS: usize = 16;
@@ -31,6 +35,8 @@ pub struct RegionReport {
     /// Hours since the sweep wrote it (by its own clock), when it could be read.
     pub age_hours: Option<f64>,
     pub stale: bool,
+    /// Expected (other accounts report this region, or --regions names it) but never written.
+    pub missing: bool,
     /// Why it could not be read.
     pub error: Option<String>,
     pub summary: Option<RegionSummary>,
@@ -53,6 +59,8 @@ pub struct Rollup {
     pub accounts: Vec<AccountReports>,
     /// Summaries of accounts not among those listed (an account that left the organization, or outside --accounts).
     pub others: Vec<String>,
+    /// Reads that stopped without an answer.
+    pub problems: Vec<String>,
 }
 
 /// `reports/<account>/<region>/latest.json` → (account, region).
@@ -62,10 +70,12 @@ fn place(key: &str) -> Option<(&str, &str)> {
     (last == "latest.json" && parts.next().is_none()).then_some((account, region))
 }
 
-/// Reads the latest summary of every account and region in `bucket`, for `accounts`.
+/// Reads the latest summary of every account and region in `bucket`, for `accounts`; `expected` are the regions every
+/// account should report (empty: every region some account reports).
 pub async fn read_reports(
     bucket: &ReportBucket,
     accounts: Vec<AccountInfo>,
+    expected: &[String],
     now: SystemTime,
 ) -> Result<Rollup, AdapterError> {
     let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
@@ -81,7 +91,7 @@ pub async fn read_reports(
             (a.id, reports)
         })
         .collect();
-    let mut others = Vec::new();
+    let (mut others, mut problems) = (Vec::new(), Vec::new());
     let slots = Arc::new(Semaphore::new(READERS));
     let mut reads = JoinSet::new();
     for listed in bucket.summaries().await? {
@@ -98,24 +108,31 @@ pub async fn read_reports(
             let _slot = slots.acquire_owned().await;
             let read = bucket.get(&listed.key).await.map_err(|e| e.to_string());
             let summary = read.and_then(|bytes| RegionSummary::from_json(&bytes));
-            (account, region, listed.key, summary)
+            (account, region, listed, summary)
         });
     }
     while let Some(done) = reads.join_next().await {
-        let Ok((account, region, key, summary)) = done else {
-            continue;
+        let (account, region, listed, summary) = match done {
+            Ok(read) => read,
+            Err(e) => {
+                problems.push(format!("a summary's read stopped: {e}"));
+                continue;
+            }
         };
         let mut report = RegionReport {
             region,
-            key,
+            key: listed.key,
             age_hours: None,
             stale: false,
+            missing: false,
             error: None,
             summary: None,
         };
-        match summary {
+        match summary.and_then(|s| judged(s, &account, &report.region, listed.last_modified)) {
             Ok(s) => {
-                let age = now - s.generated_at;
+                // The older of the sweep's own time and S3's: neither clock alone can hide a sweep that stopped.
+                let written = listed.last_modified.map_or(s.generated_at, |t| t.min(s.generated_at));
+                let age = now - written;
                 report.age_hours = Some((age as f64 / 360.0).round() / 10.0);
                 report.stale = age > STALE_AFTER_SECS;
                 report.summary = Some(s);
@@ -127,8 +144,28 @@ pub async fn read_reports(
             a.regions.push(report);
         }
     }
+    let expected: BTreeSet<String> = if expected.is_empty() {
+        by_account
+            .values()
+            .flat_map(|a| a.regions.iter().map(|r| r.region.clone()))
+            .collect()
+    } else {
+        expected.iter().cloned().collect()
+    };
     let mut accounts: Vec<AccountReports> = by_account.into_values().collect();
-    for a in &mut accounts {
+    for a in accounts.iter_mut().filter(|a| !a.missing) {
+        let have: BTreeSet<String> = a.regions.iter().map(|r| r.region.clone()).collect();
+        for region in expected.difference(&have) {
+            a.regions.push(RegionReport {
+                region: region.clone(),
+                key: summary_key(&a.account, region),
+                age_hours: None,
+                stale: false,
+                missing: true,
+                error: None,
+                summary: None,
+            });
+        }
         a.regions.sort_by(|x, y| x.region.cmp(&y.region));
     }
     others.sort();
@@ -136,18 +173,41 @@ pub async fn read_reports(
         bucket: bucket.name().to_owned(),
         accounts,
         others,
+        problems,
     })
 }
 
+/// A summary read back, if it is about the place it was found at and not written with a clock ahead of S3's.
+fn judged(s: RegionSummary, account: &str, region: &str, stored: Option<i64>) -> Result<RegionSummary, String> {
+    if s.account != account || s.region != region {
+        return Err(format!(
+            "the summary is about {} {}, not the account and region it is filed under",
+            s.account, s.region
+        ));
+    }
+    if let Some(stored) = stored.filter(|t| s.generated_at > t + CLOCK_SKEW_SECS) {
+        return Err(format!(
+            "the summary says it was written {} s after S3 stored it: its time cannot be believed",
+            s.generated_at - stored
+        ));
+    }
+    Ok(s)
+}
+
 impl Rollup {
-    /// An account with no summary, or a summary stale, unreadable or itself partial (exit code 2).
+    /// An account or region with no summary, a summary stale, unreadable or itself partial, or a read that stopped
+    /// (exit code 2).
     pub fn partial(&self) -> bool {
-        self.accounts.iter().any(|a| {
-            a.missing
-                || a.regions
-                    .iter()
-                    .any(|r| r.stale || r.error.is_some() || r.summary.as_ref().is_some_and(|s| !s.unlisted.is_empty()))
-        })
+        !self.problems.is_empty()
+            || self.accounts.iter().any(|a| {
+                a.missing
+                    || a.regions.iter().any(|r| {
+                        r.stale
+                            || r.missing
+                            || r.error.is_some()
+                            || r.summary.as_ref().is_some_and(|s| !s.unlisted.is_empty())
+                    })
+            })
     }
 
     /// Anything unprotected, or a region finding, in any summary read (exit code 3).
@@ -191,17 +251,16 @@ impl Rollup {
                     ),
                     None => ("-".into(), "-".into(), "-".into(), String::new()),
                 };
-                let status = match (&r.error, r.stale) {
-                    (Some(e), _) => format!("unreadable: {e}"),
-                    (None, true) => format!("stale: older than {} h, the sweep has stopped", STALE_AFTER_SECS / 3600),
-                    (None, false) => "current".to_owned(),
-                };
+                let status = status(r);
                 let _ = writeln!(
                     out,
                     "{:<12}  {:<14}  {:<14}  {age:>8}  {resources:>9}  {protected:>9}  {unprotected:>11}  {reasons}{status}",
                     a.account, a.name, r.region
                 );
             }
+        }
+        for p in &self.problems {
+            let _ = writeln!(out, "problem: {p}");
         }
         let missing = self.accounts.iter().filter(|a| a.missing).count();
         let stale = self
@@ -241,10 +300,7 @@ impl Rollup {
             for r in &a.regions {
                 let age = r.age_hours.map(|h| h.to_string()).unwrap_or_default();
                 let stale = r.stale.to_string();
-                let status = r
-                    .error
-                    .clone()
-                    .unwrap_or_else(|| (if r.stale { "stale" } else { "current" }).into());
+                let status = status(r);
                 let counts = r.summary.as_ref().map(|s| s.counts.clone()).unwrap_or_default();
                 if counts.is_empty() {
                     w.write_record([&a.account, &a.name, &r.region, &age, &stale, "", "0", &status])?;
@@ -265,6 +321,31 @@ impl Rollup {
         }
         Ok(String::from_utf8_lossy(&w.into_inner().map_err(|e| e.into_error())?).into_owned())
     }
+}
+
+/// A region's state in words: why it cannot be believed, else how current it is, what it could not list and how many
+/// region findings it has.
+fn status(r: &RegionReport) -> String {
+    if r.missing {
+        return "no report for this region: its sweep never wrote one".to_owned();
+    }
+    if let Some(e) = &r.error {
+        return format!("unreadable: {e}");
+    }
+    let mut words = if r.stale {
+        format!("stale: older than {} h, the sweep has stopped", STALE_AFTER_SECS / 3600)
+    } else {
+        "current".to_owned()
+    };
+    if let Some(s) = &r.summary {
+        if !s.unlisted.is_empty() {
+            words.push_str(&format!(", partial: {} listings failed", s.unlisted.len()));
+        }
+        if !s.findings.is_empty() {
+            words.push_str(&format!(", {} region findings", s.findings.len()));
+        }
+    }
+    words
 }
 
 #[cfg(test)]

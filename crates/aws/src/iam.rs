@@ -88,15 +88,10 @@ pub fn organization_backfill() -> Vec<&'static str> {
     )
 }
 
-/// What `backfill --organization` does inside each account and region it enters: the backfill, and the regions
-/// enabled (read in the caller's region). The stacks' `<NamePrefix>-backfill-<region>` role grants exactly this, its
-/// writes under the Lambdas' never-overwrite guard.
+/// What `backfill --organization` does inside each account and region it enters: the backfill. The stacks'
+/// `<NamePrefix>-backfill-<region>` role grants exactly this, its writes under the Lambdas' never-overwrite guard.
 pub fn organization_backfill_member() -> Vec<&'static str> {
-    sorted(
-        backfill()
-            .into_iter()
-            .chain(crate::services::ec2::REGIONS_ACTIONS.iter().copied()),
-    )
+    backfill()
 }
 
 /// The central `backup-alerts` function: it publishes to the alert topic, nothing else.

@@ -27,17 +27,22 @@ pub struct Listed {
     pub last_modified: Option<i64>,
 }
 
+/// The bucket, and the account that must own it: every request names that account (`ExpectedBucketOwner`, S3 user
+/// guide, "Verifying bucket ownership with bucket owner condition"), so that a bucket of that predictable name created
+/// by someone else first is refused (HTTP 403) rather than written to or believed.
 #[derive(Clone, Debug)]
 pub struct ReportBucket {
     client: Client,
     bucket: String,
+    owner: String,
 }
 
 impl ReportBucket {
-    pub fn new(client: Client, bucket: &str) -> Self {
+    pub fn new(client: Client, bucket: &str, owner: &str) -> Self {
         ReportBucket {
             client,
             bucket: bucket.to_owned(),
+            owner: owner.to_owned(),
         }
     }
 
@@ -50,6 +55,7 @@ impl ReportBucket {
         self.client
             .put_object()
             .bucket(&self.bucket)
+            .expected_bucket_owner(&self.owner)
             .key(key)
             .content_type("application/json")
             .body(ByteStream::from(body))
@@ -65,6 +71,7 @@ impl ReportBucket {
             .client
             .list_objects_v2()
             .bucket(&self.bucket)
+            .expected_bucket_owner(&self.owner)
             .prefix("reports/")
             .into_paginator()
             .send();
@@ -89,6 +96,7 @@ impl ReportBucket {
             .client
             .get_object()
             .bucket(&self.bucket)
+            .expected_bucket_owner(&self.owner)
             .key(key)
             .send()
             .await

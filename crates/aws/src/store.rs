@@ -164,15 +164,16 @@ impl Aws {
         crate::queue::DeadLetterQueue::new(client!(aws_sdk_sqs, &self.sdk, &self.calls), url)
     }
 
-    /// The S3 bucket `name` in `region` (the organization's reports bucket). An S3-compatible endpoint of its own (the
-    /// emulator on 127.0.0.1, `AWS_ENDPOINT_URL`) has no bucket subdomains: it is addressed path-style.
-    pub fn report_bucket(&self, name: &str, region: &str) -> crate::reports::ReportBucket {
+    /// The S3 bucket `name` in `region`, owned by the account `owner` (the organization's reports bucket). An
+    /// S3-compatible endpoint of its own (the emulator on 127.0.0.1, `AWS_ENDPOINT_URL`) has no bucket subdomains: it is
+    /// addressed path-style.
+    pub fn report_bucket(&self, name: &str, region: &str, owner: &str) -> crate::reports::ReportBucket {
         let sdk = in_region(&self.sdk, region);
         let conf = aws_sdk_s3::config::Builder::from(&sdk)
             .interceptor(self.calls.clone())
             .force_path_style(sdk.endpoint_url().is_some())
             .build();
-        crate::reports::ReportBucket::new(aws_sdk_s3::Client::from_conf(conf), name)
+        crate::reports::ReportBucket::new(aws_sdk_s3::Client::from_conf(conf), name, owner)
     }
 
     /// AWS Backup in `region`.

@@ -81,7 +81,8 @@ enum Command {
         /// Report what would be tagged; write nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Regions to cover: a list, or `all` for every enabled region (default: the current region).
+        /// Regions to cover: a list, or `all` for every enabled region (default: the current region; with
+        /// --organization a list is required: the regions the stacks are deployed in).
         #[arg(long, value_delimiter = ',')]
         regions: Vec<String>,
         /// DynamoDB tables tagged per second at most (AWS allows 5 tagging calls per second per account): the pace of
@@ -106,7 +107,8 @@ enum Command {
     /// 3 when any resource is unprotected or a region has a finding, so it can gate a pipeline.
     Audit {
         /// Regions to cover: a list, or `all` (default: the current region; with --organization: every region
-        /// enabled in each account).
+        /// enabled in each account; with --from-reports: the regions every account must report, by default those any
+        /// account reports).
         #[arg(long, value_delimiter = ',')]
         regions: Vec<String>,
         #[arg(long, value_enum, default_value = "table")]

@@ -42,8 +42,9 @@ pub(crate) struct OrgArgs {
     /// bucket, entering no account; a summary older than a day, and an account without any, are findings.
     #[arg(long)]
     pub from_reports: bool,
-    /// With --from-reports: the bucket, in the current region (default: the name `make deploy-organization` gives it,
-    /// superwerker-backup-reports-<this account>-<this region>).
+    /// With --from-reports: the bucket, in the current region and owned by this account (default: the name `make
+    /// deploy-organization` gives it with the default NamePrefix, superwerker-backup-reports-<this account>-<this
+    /// region>).
     #[arg(long)]
     pub reports_bucket: Option<String>,
     /// With --organization: accounts audited at the same time.
@@ -130,10 +131,11 @@ pub(crate) async fn audit(
     Ok(audit_exit(report.partial(), report.fails_gate()))
 }
 
-/// `audit --organization --from-reports`: exit code 2 when an account has no summary, or one is stale or unreadable.
+/// `audit --organization --from-reports`: exit code 2 when an account or region has no summary, or one is stale or
+/// unreadable.
 async fn from_reports(args: OrgArgs, regions: Vec<String>, output: AuditOutput) -> Result<ExitCode> {
-    if !regions.is_empty() || args.role_name.is_some() {
-        bail!("--from-reports reads every region's summary and enters no account: drop --regions and --role-name");
+    if args.role_name.is_some() {
+        bail!("--from-reports enters no account: drop --role-name");
     }
     if output == AuditOutput::Html {
         bail!("--output html is the live audit's page: use table, json or csv with --from-reports");
@@ -143,17 +145,19 @@ async fn from_reports(args: OrgArgs, regions: Vec<String>, output: AuditOutput) 
         .region()
         .ok_or_else(|| anyhow::anyhow!("no AWS region configured"))?
         .to_owned();
-    let name = match args.reports_bucket {
-        Some(name) => name,
-        None => reports_bucket_name(DEFAULT_NAME_PREFIX, &aws.caller_account().await?, &region),
-    };
+    // Run in the management account, which owns the bucket: no other account's bucket of that name is believed.
+    let me = aws.caller_account().await?;
+    let name = args
+        .reports_bucket
+        .clone()
+        .unwrap_or_else(|| reports_bucket_name(DEFAULT_NAME_PREFIX, &me, &region));
     let targets = accounts(&aws, &args.accounts, &args.ous).await?;
-    let rollup = read_reports(
-        &aws.report_bucket(&name, &region),
-        targets,
-        std::time::SystemTime::now(),
-    )
-    .await?;
+    if targets.is_empty() {
+        bail!("no active account to read reports of (check --accounts / --ou)");
+    }
+    let expected: Vec<String> = regions.into_iter().filter(|r| r != "all").collect();
+    let bucket = aws.report_bucket(&name, &region, &me);
+    let rollup = read_reports(&bucket, targets, &expected, std::time::SystemTime::now()).await?;
     print_audit(output, || rollup.to_table(), &rollup, || rollup.to_csv())?;
     Ok(audit_exit(rollup.partial(), rollup.fails_gate()))
 }
@@ -169,9 +173,15 @@ pub(crate) async fn backfill(
         DEFAULT_BACKFILL_ROLE,
         "that role carries no never-overwrite guard: only the code keeps tags that exist",
     )?;
+    let regions: Vec<String> = regions.into_iter().filter(|r| r != "all").collect();
+    if regions.is_empty() {
+        // Each region's role exists only where its stack does: the regions the StackSet deploys to, not every region
+        // enabled in an account.
+        bail!("backfill --organization needs --regions: the regions your stacks are deployed in (make deploy-organization REGIONS)");
+    }
     let opts = OrgBackfillOptions {
         role_name,
-        regions: regions.into_iter().filter(|r| r != "all").collect(),
+        regions,
         concurrency: args.concurrency,
         backfill,
     };

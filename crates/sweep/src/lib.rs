@@ -21,10 +21,11 @@ pub const ENV_ALERT_TOPIC_ARN: &str = "SUPERWERKER_BACKUP_ALERT_TOPIC_ARN";
 /// Environment variable: the stack's dead-letter queue, whose backlog the digest tells of.
 pub const ENV_DEAD_LETTER_QUEUE_URL: &str = "SUPERWERKER_BACKUP_DEAD_LETTER_QUEUE_URL";
 
-/// Environment variables: the organization's reports bucket and its region, where the sweep writes the summary of its
-/// audit (README, Organization); unset, it writes none.
+/// Environment variables: the organization's reports bucket, its region and the account that owns it, where the sweep
+/// writes the summary of its audit (README, Organization); without the bucket, it writes none.
 pub const ENV_REPORTS_BUCKET: &str = "SUPERWERKER_BACKUP_REPORTS_BUCKET";
 pub const ENV_REPORTS_REGION: &str = "SUPERWERKER_BACKUP_REPORTS_REGION";
+pub const ENV_REPORTS_OWNER: &str = "SUPERWERKER_BACKUP_REPORTS_OWNER";
 
 /// Where the digest goes, the dead-letter queue it also reports on, and the bucket the audit's summary goes to.
 #[derive(Clone, Copy, Debug)]
@@ -112,35 +113,51 @@ pub async fn audit_and_digest(
         message_id: None,
         summary: None,
     };
-    if let Some(d) = digest(&report, &account, &opts.regions.join(","), tagged_now, SAMPLE) {
-        let id = topic
-            .publish(&d.subject, &d.message)
-            .await
-            .map_err(|source| DigestError::Publish {
+    // Neither the summary nor the digest keeps the other from going out; a failure of either fails the run.
+    let written = match (to.reports, opts.regions.as_slice()) {
+        (Some(bucket), [region]) => {
+            let key = summary_key(&account, region);
+            let secs = now
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            let summary = RegionSummary::of(&report, &account, region, secs);
+            match bucket.put(&key, summary.to_json()).await {
+                Ok(()) => {
+                    tracing::info!(bucket = bucket.name(), key = %key, "summary written");
+                    outcome.summary = Some(format!("s3://{}/{key}", bucket.name()));
+                    Ok(())
+                }
+                Err(source) => Err(DigestError::Report {
+                    bucket: bucket.name().to_owned(),
+                    source,
+                }),
+            }
+        }
+        _ => Ok(()),
+    };
+    let published = match digest(&report, &account, &opts.regions.join(","), tagged_now, SAMPLE) {
+        Some(d) => match topic.publish(&d.subject, &d.message).await {
+            Ok(id) => {
+                tracing::info!(topic = topic.arn(), message_id = %id, unprotected = d.unprotected, "digest sent");
+                outcome.message_id = Some(id);
+                Ok(())
+            }
+            Err(source) => Err(DigestError::Publish {
                 topic: topic.arn().to_owned(),
                 source,
-            })?;
-        tracing::info!(topic = topic.arn(), message_id = %id, unprotected = d.unprotected, "digest sent");
-        outcome.message_id = Some(id);
-    } else {
-        tracing::info!(audited = outcome.audited, "nothing unprotected: no digest");
-    }
-    // After the digest: a bucket that cannot be written fails the run, but does not keep the digest from being sent.
-    if let (Some(bucket), [region]) = (to.reports, opts.regions.as_slice()) {
-        let key = summary_key(&account, region);
-        let secs = now
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        let summary = RegionSummary::of(&report, &account, region, secs);
-        bucket
-            .put(&key, summary.to_json())
-            .await
-            .map_err(|source| DigestError::Report {
-                bucket: bucket.name().to_owned(),
-                source,
-            })?;
-        tracing::info!(bucket = bucket.name(), key = %key, "summary written");
-        outcome.summary = Some(format!("s3://{}/{key}", bucket.name()));
+            }),
+        },
+        None => {
+            tracing::info!(audited = outcome.audited, "nothing unprotected: no digest");
+            Ok(())
+        }
+    };
+    match (written, published) {
+        (Err(not_written), Err(not_sent)) => {
+            tracing::error!(error = %not_sent, "the digest was not sent either");
+            return Err(not_written);
+        }
+        (written, published) => written.and(published)?,
     }
     Ok(outcome)
 }

@@ -16,7 +16,8 @@ use superwerker_backup_backfill::BackfillOptions;
 use superwerker_backup_backfill::{run, NoProgress};
 use superwerker_backup_domain::TagSettings;
 use superwerker_backup_sweep::{
-    digest_after, DigestTo, ENV_ALERT_TOPIC_ARN, ENV_DEAD_LETTER_QUEUE_URL, ENV_REPORTS_BUCKET, ENV_REPORTS_REGION,
+    digest_after, DigestTo, ENV_ALERT_TOPIC_ARN, ENV_DEAD_LETTER_QUEUE_URL, ENV_REPORTS_BUCKET, ENV_REPORTS_OWNER,
+    ENV_REPORTS_REGION,
 };
 
 /// Environment variable: overrides the per-account write rate of kinds that have one (DynamoDB: 5 per second, AWS's
@@ -126,14 +127,16 @@ async fn main() -> Result<(), Error> {
         .ok()
         .filter(|url| !url.trim().is_empty())
         .map(|url| aws.dead_letter_queue(url.trim()));
-    // The bucket is in the management account's home region (the stack's HomeRegion), not always this one.
-    let reports = std::env::var(ENV_REPORTS_BUCKET)
-        .ok()
-        .filter(|name| !name.trim().is_empty())
-        .map(|name| {
-            let home = std::env::var(ENV_REPORTS_REGION).ok().filter(|r| !r.trim().is_empty());
-            aws.report_bucket(name.trim(), home.as_deref().unwrap_or(&region).trim())
-        });
+    // The bucket is the management account's, in its home region (the stack's HomeRegion), not always this one.
+    let set = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let reports = match (set(ENV_REPORTS_BUCKET), set(ENV_REPORTS_OWNER)) {
+        (Some(name), Some(owner)) => {
+            let home = set(ENV_REPORTS_REGION).unwrap_or_else(|| region.clone());
+            Some(aws.report_bucket(name.trim(), home.trim(), owner.trim()))
+        }
+        (Some(_), None) => return Err(format!("{ENV_REPORTS_BUCKET} is set without {ENV_REPORTS_OWNER}").into()),
+        _ => None,
+    };
     let (aws, settings, region, topic, dead_letter, reports) =
         (&aws, &settings, &region, &topic, &dead_letter, &reports);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
