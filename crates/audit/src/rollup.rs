@@ -350,7 +350,34 @@ fn status(r: &RegionReport) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::place;
+    use super::{judged, place, CLOCK_SKEW_SECS};
+    use crate::summary::RegionSummary;
+    use crate::AuditReport;
+
+    #[test]
+    fn a_summary_about_another_place_or_from_a_clock_ahead_is_not_believed() {
+        let s = RegionSummary::of(&AuditReport::default(), "111111111111", "eu-west-1", 1_000_000);
+        assert!(judged(s.clone(), "111111111111", "eu-west-1", Some(1_000_010)).is_ok());
+        assert!(judged(s.clone(), "111111111111", "eu-west-1", None).is_ok());
+        assert!(judged(
+            s.clone(),
+            "111111111111",
+            "eu-west-1",
+            Some(1_000_000 - CLOCK_SKEW_SECS)
+        )
+        .is_ok());
+        let ahead = judged(
+            s.clone(),
+            "111111111111",
+            "eu-west-1",
+            Some(1_000_000 - CLOCK_SKEW_SECS - 1),
+        )
+        .unwrap_err();
+        assert!(ahead.contains("cannot be believed"), "{ahead}");
+        let elsewhere = judged(s.clone(), "222222222222", "eu-west-1", None).unwrap_err();
+        assert!(elsewhere.contains("about 111111111111 eu-west-1"), "{elsewhere}");
+        assert!(judged(s, "111111111111", "us-east-1", None).is_err());
+    }
 
     #[test]
     fn only_summary_keys_name_a_place() {
