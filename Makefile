@@ -72,10 +72,11 @@ $(STAMP): $(REQUIREMENTS)
 
 lint-setup: $(LINT_STAMP)
 
-# apt-get as root, or through sudo; once more after `apt-get update` when the package lists do not hold the pin.
+# apt-get as root, or through sudo; once more after `apt-get update` when the package lists do not hold the pin. Only an
+# installed package counts (a removed one keeps its version in dpkg's status, with its configuration files).
 browser-setup:
-	@have=$$(dpkg-query -W -f='$${Version}' chromium 2>/dev/null || true); \
-	if [ "$$have" != "$(CHROMIUM_VERSION)" ]; then \
+	@have=$$(dpkg-query -W -f='$${Status} $${Version}' chromium 2>/dev/null || true); \
+	if [ "$$have" != "install ok installed $(CHROMIUM_VERSION)" ]; then \
 	  sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	  install="$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --allow-downgrades"; \
 	  echo "installing Debian's chromium $(CHROMIUM_VERSION) (have: $${have:-none})"; \
