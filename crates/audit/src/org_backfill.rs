@@ -12,9 +12,8 @@ use serde::Serialize;
 use superwerker_backup_aws::organizations::AccountInfo;
 use superwerker_backup_aws::{AdapterError, Aws};
 use superwerker_backup_backfill::{run, BackfillOptions, NoProgress, Report};
-use superwerker_backup_domain::partition_for_region;
 
-use crate::organization::{each_account, enter, ByAccount};
+use crate::organization::{caller_partition, each_account, enter, role_arn, ByAccount};
 
 /// The role the stacks create in each region for this command (infra/template.yaml, `OrganizationBackfillRole`);
 /// `{region}` stands for the region entered.
@@ -76,13 +75,13 @@ pub async fn backfill_organization(
     done: impl Fn(usize, usize, &AccountBackfill),
 ) -> Result<OrgBackfillReport, AdapterError> {
     let me = Arc::new(aws.caller_account().await?);
-    let home = aws.region().unwrap_or("us-east-1").to_owned();
+    let partition = caller_partition(aws);
     let accounts = each_account(
         targets,
         opts.concurrency,
         |account| {
-            let (aws, opts, me, home) = (aws.clone(), opts.clone(), me.clone(), home.clone());
-            async move { one_account(&aws, account, &me, &home, &opts).await }
+            let (aws, opts, me) = (aws.clone(), opts.clone(), me.clone());
+            async move { one_account(&aws, account, &me, partition, &opts).await }
         },
         |stopped| AccountBackfill {
             account: "?".into(),
@@ -104,7 +103,7 @@ async fn one_account(
     aws: &Aws,
     account: AccountInfo,
     me: &str,
-    home: &str,
+    partition: &str,
     opts: &OrgBackfillOptions,
 ) -> AccountBackfill {
     let mut out = AccountBackfill {
@@ -113,13 +112,9 @@ async fn one_account(
         error: None,
         regions: Vec::new(),
     };
-    let partition = partition_for_region(home).unwrap_or("aws");
     // Its own account with its own credentials; an entered role serves every region it is named for.
     let role_in = |region: &str| {
-        (account.id != me).then(|| {
-            let name = opts.role_name.replace("{region}", region);
-            format!("arn:{partition}:iam::{}:role/{name}", account.id)
-        })
+        (account.id != me).then(|| role_arn(partition, &account.id, &opts.role_name.replace("{region}", region)))
     };
     let mut entered: HashMap<Option<String>, Aws> = HashMap::new();
     for region in opts.regions.clone() {

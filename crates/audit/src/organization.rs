@@ -98,14 +98,13 @@ pub async fn audit_organization(
     now: SystemTime,
 ) -> Result<OrgReport, AdapterError> {
     let me = aws.caller_account().await?;
-    let partition = partition_for_region(aws.region().unwrap_or("us-east-1")).unwrap_or("aws");
+    let partition = caller_partition(aws);
     let accounts = each_account(
         targets,
         opts.concurrency,
         |account| {
             let (aws, opts) = (aws.clone(), opts.clone());
-            let role =
-                (account.id != me).then(|| format!("arn:{partition}:iam::{}:role/{}", account.id, opts.role_name));
+            let role = (account.id != me).then(|| role_arn(partition, &account.id, &opts.role_name));
             async move { one_account(&aws, account, role, &opts, now).await }
         },
         |stopped| AccountAudit {
@@ -122,6 +121,16 @@ pub async fn audit_organization(
         role_name: opts.role_name.clone(),
         accounts,
     })
+}
+
+/// The partition of the caller's region: the accounts entered are in the same one.
+pub(crate) fn caller_partition(aws: &Aws) -> &'static str {
+    partition_for_region(aws.region().unwrap_or("us-east-1")).unwrap_or("aws")
+}
+
+/// The ARN of the role `name` in `account`.
+pub(crate) fn role_arn(partition: &str, account: &str, name: &str) -> String {
+    format!("arn:{partition}:iam::{account}:role/{name}")
 }
 
 /// An account's outcome, sorted by its id.

@@ -56,14 +56,7 @@ pub fn organization_reports() -> Vec<&'static str> {
 /// `superwerker-backup audit --organization`, in the management account: list the accounts, enter each (what the role
 /// it enters must allow is [`audit`]).
 pub fn organization() -> Vec<&'static str> {
-    // Its own account is audited with its own credentials: the member's actions too.
-    sorted(
-        crate::organizations::LIST_ACCOUNTS_ACTIONS
-            .iter()
-            .chain(crate::sts::ENTER_ACTIONS)
-            .copied()
-            .chain(organization_member()),
-    )
+    entering(organization_member())
 }
 
 /// What `audit --organization` does inside each account it enters: the audit, in the regions enabled there (the
@@ -79,12 +72,18 @@ pub fn organization_member() -> Vec<&'static str> {
 /// `superwerker-backup backfill --organization`, in the management account: list the accounts, enter each region's
 /// role, and (its own account entered with its own credentials) what that role may do.
 pub fn organization_backfill() -> Vec<&'static str> {
+    entering(organization_backfill_member())
+}
+
+/// An organization command in the management account: list the accounts, enter each; its own account is worked on
+/// with its own credentials, so what it does in a `member` account too.
+fn entering(member: Vec<&'static str>) -> Vec<&'static str> {
     sorted(
         crate::organizations::LIST_ACCOUNTS_ACTIONS
             .iter()
             .chain(crate::sts::ENTER_ACTIONS)
             .copied()
-            .chain(organization_backfill_member()),
+            .chain(member),
     )
 }
 

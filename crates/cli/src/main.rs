@@ -301,31 +301,21 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             dynamodb_tags_per_second,
             output,
             organization,
-        } if organization.organization => {
+        } => {
             let opts = superwerker_backup_backfill::BackfillOptions {
                 dry_run,
                 settings,
                 rate_override: Some(dynamodb_tags_per_second),
                 ..Default::default()
             };
-            organization::backfill(organization, regions, output == Output::Json, opts).await
-        }
-        Command::Backfill {
-            dry_run,
-            regions,
-            dynamodb_tags_per_second,
-            output,
-            organization,
-        } => {
+            if organization.organization {
+                return organization::backfill(organization, regions, output == Output::Json, opts).await;
+            }
             organization.refuse_without_organization()?;
             let aws = Aws::from_env_adaptive().await;
-            let regions = resolve_regions(&aws, regions).await?;
             let opts = superwerker_backup_backfill::BackfillOptions {
-                dry_run,
-                regions,
-                settings,
-                rate_override: Some(dynamodb_tags_per_second),
-                ..Default::default()
+                regions: resolve_regions(&aws, regions).await?,
+                ..opts
             };
             let progress = std::sync::Arc::new(CliProgress::new());
             let report = superwerker_backup_backfill::run(&aws, &opts, progress.clone()).await?;

@@ -119,16 +119,11 @@ async fn main() -> Result<(), Error> {
         .region()
         .ok_or("no AWS region configured (AWS_REGION is set by Lambda; set it when running elsewhere)")?
         .to_owned();
-    let topic = std::env::var(ENV_ALERT_TOPIC_ARN)
-        .ok()
-        .filter(|arn| !arn.trim().is_empty())
-        .map(|arn| aws.alert_topic(arn.trim()));
-    let dead_letter = std::env::var(ENV_DEAD_LETTER_QUEUE_URL)
-        .ok()
-        .filter(|url| !url.trim().is_empty())
-        .map(|url| aws.dead_letter_queue(url.trim()));
-    // The bucket is the management account's, in its home region (the stack's HomeRegion), not always this one.
+    // An optional setting: absent or blank is unset.
     let set = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let topic = set(ENV_ALERT_TOPIC_ARN).map(|arn| aws.alert_topic(arn.trim()));
+    let dead_letter = set(ENV_DEAD_LETTER_QUEUE_URL).map(|url| aws.dead_letter_queue(url.trim()));
+    // The bucket is the management account's, in its home region (the stack's HomeRegion), not always this one.
     let reports = match (set(ENV_REPORTS_BUCKET), set(ENV_REPORTS_OWNER)) {
         (Some(name), Some(owner)) => {
             let home = set(ENV_REPORTS_REGION).unwrap_or_else(|| region.clone());
