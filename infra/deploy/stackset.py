@@ -145,6 +145,14 @@ def tell_alert_change(cfn, name, call_as, forwarding):
         say("alerts change to per account: each member stack creates its own topic again, without subscriptions")
 
 
+def management_deploy_command(regions, alert_organization_id, report_organization_id):
+    """What a delegated administrator's deploy tells the management account to run for its own stacks (its home
+    region, the first, keeps the reports bucket and, with central alerts, receives them); tests/infra runs it."""
+    alerts = f"--alert-organization-id {alert_organization_id} " if alert_organization_id else ""
+    return (f"make deploy REGIONS={','.join(regions)} "
+            f"DEPLOY_ARGS='{alerts}--report-organization-id {report_organization_id}'")
+
+
 def deploy_organization(dist, prefix, regions, ou_ids, stack_set_name, stack_name, call_as, options, bootstrap,
                         alerts="central"):
     manifest = load_manifest(dist)
@@ -185,10 +193,10 @@ def deploy_organization(dist, prefix, regions, ou_ids, stack_set_name, stack_nam
     say(f"StackSet {stack_set_name}: {ensure_stack_set(cfn, stack_set_name, url, body, params, call_as)}")
     say(f"StackSet {stack_set_name} instances: {ensure_instances(cfn, org, stack_set_name, ou_ids, regions, call_as)}")
     if call_as != "SELF":
-        alerts_arg = f"--alert-organization-id {receiving['AlertOrganizationId']} " if central else ""
-        extra = f" DEPLOY_ARGS='{alerts_arg}--report-organization-id {organization['Id']}'"
+        command = management_deploy_command(regions, receiving["AlertOrganizationId"] if central else None,
+                                            organization["Id"])
         say("the management account's own stacks: deploy them with management-account credentials: "
-            f"`make deploy REGIONS={','.join(regions)}{extra}` (the home region {home} first: it keeps the reports "
+            f"`{command}` (the home region {home} first: it keeps the reports "
             "bucket and receives the alerts, the other regions forward to it); until then the members' forwarded "
             "alerts wait in their dead-letter queues and their sweeps fail to write their summaries")
         return

@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT / "infra" / "deploy"))
 sys.path.insert(0, str(ROOT / "tests" / "harness"))
 
 from publish import region_marked  # noqa: E402
+from stackset import management_deploy_command  # noqa: E402
 
 MANAGEMENT = "123456789012"
 TAGGER_RULES = {"dynamodb", "ec2", "efs", "fsx", "rds", "tagging"}
@@ -378,6 +379,34 @@ class SingleAccountDeployTest(unittest.TestCase):
         rule = backup.get_backup_plan(BackupPlanId=plan["BackupPlanId"])["BackupPlan"]["Rules"][0]
         self.assertEqual(rule["TargetBackupVaultName"], VAULT)
         self.assertIn("up to date", outputs[1].split("backup vault")[1].splitlines()[0], "the stack made the vault")
+
+    def test_the_management_accounts_deploy_a_delegated_administrator_prints_works(self):
+        # From a delegated StackSets administrator, `make deploy-organization` cannot deploy the management account's
+        # own stacks and prints the command for it (stackset.py); this runs that command, as built, in the
+        # management account.
+        org_id = boto3.client("organizations").create_organization(FeatureSet="ALL")["Organization"]["Id"]
+        home, other = "eu-central-1", "eu-west-1"
+        out = run_step(management_deploy_command([home, other], org_id, org_id))
+        self.assertIn(f"{home}: stack superwerker-backup created", out)
+        self.assertIn(f"{other}: stack superwerker-backup created", out)
+        bucket = f"superwerker-backup-reports-{MANAGEMENT}-{home}"
+        (write, _) = json.loads(boto3.client("s3", region_name=home).get_bucket_policy(Bucket=bucket)["Policy"])[
+            "Statement"]
+        self.assertEqual(write["Condition"]["StringEquals"], {"aws:PrincipalOrgID": org_id})
+        bus = boto3.client("events", region_name=home).describe_event_bus(Name="superwerker-backup-alerts")
+        (statement,) = json.loads(bus["Policy"])["Statement"]
+        self.assertEqual(statement["Condition"], {"StringEquals": {"aws:PrincipalOrgID": org_id}})
+        for region in (home, other):
+            env = boto3.client("lambda", region_name=region).get_function(
+                FunctionName="superwerker-backup-backfill")["Configuration"]["Environment"]["Variables"]
+            self.assertEqual((env["SUPERWERKER_BACKUP_REPORTS_BUCKET"], env["SUPERWERKER_BACKUP_REPORTS_OWNER"]),
+                             (bucket, MANAGEMENT), region)
+        (jobs,) = boto3.client("events", region_name=other).list_targets_by_rule(
+            Rule="superwerker-backup-jobs")["Targets"]
+        self.assertEqual(jobs["Arn"], f"arn:aws:events:{home}:{MANAGEMENT}:event-bus/superwerker-backup-alerts",
+                         "the other region forwards to the home region's bus")
+        with self.assertRaises(Exception):
+            boto3.client("s3", region_name=other).head_bucket(Bucket=f"superwerker-backup-reports-{MANAGEMENT}-{other}")
 
     def test_an_account_that_has_the_role_and_the_vault_already_deploys_with_both_off(self):
         boto3.client("iam").create_role(

@@ -130,9 +130,15 @@ impl Aws {
             .clone()
     }
 
-    /// This `Aws` acting in another account as the role `role_arn` (README, Organization); the error is STS's refusal.
+    /// This `Aws` acting in another account as the role `role_arn` (README, Organization), with that account known
+    /// ([`Aws::caller_account`]); the error is STS's refusal.
     pub async fn assuming(&self, role_arn: &str, session: &str) -> Result<Aws, AdapterError> {
-        Ok(Aws::new(crate::sts::assuming(&self.sdk, role_arn, session).await?))
+        let inside = Aws::new(crate::sts::assuming(&self.sdk, role_arn, session).await);
+        inside
+            .account
+            .get_or_try_init(|| crate::sts::entered_account(&inside.sdk, &inside.calls, role_arn))
+            .await?;
+        Ok(inside)
     }
 
     /// AWS Organizations (a global service).

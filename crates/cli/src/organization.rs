@@ -19,6 +19,7 @@ use superwerker_backup_backfill::BackfillOptions;
 use superwerker_backup_domain::names::{reports_bucket_name, DEFAULT_NAME_PREFIX};
 use superwerker_backup_domain::TagSettings;
 
+use crate::progress::OrgBar;
 use crate::{audit_exit, print_audit, AuditOutput};
 
 #[derive(Args, Clone, Debug)]
@@ -79,10 +80,7 @@ impl OrgArgs {
     }
 }
 
-/// One line per account as it is done, on stderr (stdout holds the report).
-struct Lines;
-
-impl OrgProgress for Lines {
+impl OrgProgress for OrgBar {
     fn account_done(&self, done: usize, total: usize, a: &AccountAudit) {
         let what = match (&a.error, &a.report) {
             (Some(e), _) => format!("could not be read: {e}"),
@@ -94,7 +92,9 @@ impl OrgProgress for Lines {
             ),
             (None, None) => "no report".to_owned(),
         };
-        eprintln!("[{done}/{total}] {} {}: {what}", a.account, a.name);
+        let failed = a.error.is_some() as usize + a.report.as_ref().map_or(0, |r| r.unlisted.len());
+        let regions = if a.error.is_some() { 0 } else { a.regions.len() };
+        self.account((done, total), (&a.account, &a.name), regions, failed, &what);
     }
 }
 
@@ -122,7 +122,9 @@ pub(crate) async fn audit(
     if targets.is_empty() {
         bail!("no active account to audit (check --accounts / --ou)");
     }
-    let report = audit_organization(&aws, targets, &opts, Arc::new(Lines), std::time::SystemTime::now()).await?;
+    let bar = Arc::new(OrgBar::new());
+    let report = audit_organization(&aws, targets, &opts, bar.clone(), std::time::SystemTime::now()).await?;
+    bar.finish();
     if output == AuditOutput::Html {
         print!("{}", report.to_html(std::time::SystemTime::now()));
     } else {
@@ -190,15 +192,24 @@ pub(crate) async fn backfill(
     if targets.is_empty() {
         bail!("no active account to backfill (check --accounts / --ou)");
     }
+    let bar = OrgBar::new();
     let report = backfill_organization(&aws, targets, &opts, |done, total, a: &AccountBackfill| {
         let failed = a.regions.iter().filter(|r| r.error.is_some()).count();
         let what = match &a.error {
             Some(e) => format!("could not be read: {e}"),
             None => format!("{} regions, {failed} could not be entered", a.regions.len()),
         };
-        eprintln!("[{done}/{total}] {} {}: {what}", a.account, a.name);
+        let regions_done = a.regions.len() - failed;
+        bar.account(
+            (done, total),
+            (&a.account, &a.name),
+            regions_done,
+            failed + a.error.is_some() as usize,
+            &what,
+        );
     })
     .await?;
+    bar.finish();
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
