@@ -245,8 +245,9 @@ def organization_table(o):
         f"organization, {o['accounts']} accounts x {o['regions']} regions, {o['resources']} resources:",
         f"  {'':<28} {'ours':>10} {'c7n-org':>10}",
         f"  {'wall s':<28} {o['ours_s']:>10} {o['c7n_org_s']:>10}  ours {o['ratio']:.2f} of c7n-org's",
-        f"  {'peak PSS MB (process tree)':<28} {o['ours_rss_mb']:>10} {o['c7n_org_rss_mb']:>10}",
-        f"  {'peak RSS MB summed':<28} {o['ours_rss_sum_mb']:>10} {o['c7n_org_rss_sum_mb']:>10}",
+        f"  {'peak RSS MB, tree summed':<28} {o['ours_rss_mb']:>10} {o['c7n_org_rss_mb']:>10}",
+        f"  {'peak PSS MB, tree summed':<28} {o['ours_pss_mb']:>10} {o['c7n_org_pss_mb']:>10}",
+        f"  {'CPU s (user + system)':<28} {o.get('ours_cpu_s', '-'):>10} {o.get('c7n_org_cpu_s', '-'):>10}",
         f"  {'API calls':<28} {o['ours_calls']:>10} {o['c7n_org_calls']:>10}",
         f"  same end state: {o['same_end_state']}; as the rules say: {o['end_state_as_rules_say']}",
         f"  concurrency: ours {o['ours_concurrency']}; c7n-org {o['c7n_org_concurrency']}",
@@ -255,8 +256,8 @@ def organization_table(o):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--tagger", required=True)
-    ap.add_argument("--backfill", required=True)
+    ap.add_argument("--tagger", help="the backup-tagger zip or binary (per event measures)")
+    ap.add_argument("--backfill", help="the backup-backfill zip or binary (backfill measure)")
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--warm", type=int, default=1000)
     ap.add_argument("--resources", type=int, default=10000)
@@ -270,9 +271,16 @@ def main():
     ap.add_argument("--org-accounts", type=int, default=50, help="member accounts of the organization measure")
     ap.add_argument("--org-resources", type=int, default=200, help="resources seeded per account and region")
     args = ap.parse_args()
-    if args.tagger.endswith(".zip"):
+    needs = {"organization_only": ["cli"], "audit_only": ["cli"], "backfill_only": ["backfill"],
+             "cold_only": ["tagger"]}
+    chosen = [flag for flag in needs if getattr(args, flag)]
+    missing = [name for name in (needs[chosen[0]] if chosen else ["tagger", "backfill", "cli"])
+               if not getattr(args, name)]
+    if missing:
+        ap.error("this measure needs " + ", ".join(f"--{name}" for name in missing))
+    if args.tagger and args.tagger.endswith(".zip"):
         args.tagger = lambda_binary(args.tagger)
-    if args.backfill.endswith(".zip"):
+    if args.backfill and args.backfill.endswith(".zip"):
         args.backfill = lambda_binary(args.backfill)
     if args.organization_only:
         results = json.loads(Path(args.out).read_text()) if Path(args.out).exists() else {"machine": machine()}
@@ -309,7 +317,7 @@ def main():
     per_call = emulator_noop()
     results["backfill"]["emulator_noop_ms_per_call"] = round(per_call * 1000, 2)
     results["backfill"]["emulator_noop_s"] = round(per_call * results["backfill"]["ours_calls"], 2)
-    if args.cli:
+    if args.cli:  # always given by the full run (checked above)
         print(f"audit of {args.resources} resources ...", flush=True)
         results["audit"] = audit_calls(args.cli, args.resources)
         print("  ", json.dumps(results["audit"]), flush=True)

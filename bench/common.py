@@ -107,8 +107,8 @@ C7N_PULL_POLICIES = {"policies": [
 
 # ------------------------------------------------------------------------------------------ seeding, end states
 def seed(total, region=REGION, creds=None, label=""):
-    """Mixed resources: 50% volumes, 30% tables, 20% DB instances; a third already daily, 10% none, the rest
-    untagged. Each carries bench-id (`label` + its number) so the end states of two seedings can be compared."""
+    """Mixed resources: 50% volumes, 30% tables, 20% DB instances; a third already daily (every third), 7% none
+    (every tenth that is not also a third's), the rest untagged. Each carries bench-id (`label` + its number) so the end states of two seedings can be compared."""
     ec2, ddb, rds = (client(s, region=region, creds=creds) for s in ("ec2", "dynamodb", "rds"))
     plan = []
     for i in range(total):

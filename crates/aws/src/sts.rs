@@ -22,10 +22,9 @@ async fn asked(sdk: &SdkConfig, calls: &CallCounter, role_arn: Option<&str>) -> 
         .get_caller_identity()
         .send()
         .await
-        .map_err(|e| {
-            role_arn
-                .and_then(|role| refused(role, &e))
-                .unwrap_or_else(|| AdapterError::from_sdk("STS.GetCallerIdentity", "caller", e.into_service_error()))
+        .map_err(|e| match role_arn {
+            Some(role) => entering_failed(role, e),
+            None => AdapterError::from_sdk("STS.GetCallerIdentity", "caller", e.into_service_error()),
         })?;
     out.account.ok_or_else(|| {
         AdapterError::local(
@@ -51,7 +50,39 @@ pub async fn assuming(sdk: &SdkConfig, role_arn: &str, session: &str) -> SdkConf
         .await;
     sdk.to_builder()
         .credentials_provider(aws_types::sdk_config::SharedCredentialsProvider::new(provider))
+        // Its own cache: a shared lazy cache keeps 64 providers at most and drops an arbitrary one beyond that, so an
+        // organization of more than 64 account-regions assumed some roles again (measured: 140 AssumeRole for 100).
+        .identity_cache(aws_config::identity::IdentityCache::lazy().build())
         .build()
+}
+
+/// Why the first call as the role failed: STS's answer to AssumeRole where it is among the causes; a call that got no
+/// answer at all (the role's credentials are fetched inside its attempt, so a slow or unreachable STS ends there) is
+/// the role's entering failing too; only an answer of GetCallerIdentity itself is told as its own.
+fn entering_failed(
+    role_arn: &str,
+    e: aws_sdk_sts::error::SdkError<
+        aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError,
+        aws_smithy_runtime_api::http::Response,
+    >,
+) -> AdapterError {
+    if let Some(refusal) = refused(role_arn, &e) {
+        return refusal;
+    }
+    match e {
+        aws_sdk_sts::error::SdkError::ServiceError(se) => {
+            AdapterError::from_sdk("STS.GetCallerIdentity", "caller", se.into_err())
+        }
+        other => AdapterError::local(
+            "STS.AssumeRole",
+            role_arn,
+            ErrorKind::Other,
+            format!(
+                "no answer as the role: {}",
+                aws_smithy_types::error::display::DisplayErrorContext(&other)
+            ),
+        ),
+    }
 }
 
 /// STS's answer to AssumeRole, where it is in the error's causes (a call that could not get the role's credentials).

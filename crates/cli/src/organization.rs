@@ -92,7 +92,8 @@ impl OrgProgress for OrgBar {
             ),
             (None, None) => "no report".to_owned(),
         };
-        let failed = a.error.is_some() as usize + a.report.as_ref().map_or(0, |r| r.unlisted.len());
+        // The account, when it could not be entered; else one when some listing failed (the report is partial).
+        let failed = (a.error.is_some() || a.report.as_ref().is_some_and(|r| r.partial())) as usize;
         let regions = if a.error.is_some() { 0 } else { a.regions.len() };
         self.account((done, total), (&a.account, &a.name), regions, failed, &what);
     }

@@ -80,8 +80,8 @@ impl OrgBar {
         }
     }
 
-    /// Account `done` of `total` is finished: `regions` of its regions were done, `failed` could not be (an account
-    /// not entered at all counts one failure).
+    /// Account `done` of `total` is finished: `regions` of its regions were done, and `failed` account-regions (or
+    /// the account itself) could not be entered or read in full.
     pub(crate) fn account(
         &self,
         (done, total): (usize, usize),
@@ -109,6 +109,13 @@ impl OrgBar {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// A command that ends early (an error) leaves no bar behind.
+impl Drop for OrgBar {
+    fn drop(&mut self) {
+        self.finish();
     }
 }
 
