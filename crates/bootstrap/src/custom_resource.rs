@@ -4,6 +4,11 @@
 
 use std::time::Duration;
 
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Value};
 use superwerker_backup_aws::Aws;
@@ -199,22 +204,30 @@ pub async fn respond(aws: &Aws, settings: &TagSettings, request: &Request, budge
 }
 
 /// PUTs the response to the pre-signed URL (no content type: the URL's signature does not include one).
+///
+/// Through hyper and rustls with the crate features the AWS SDK's own HTTP client already compiles in (aws-lc-rs,
+/// the system's roots), so the four Lambda binaries resolve one feature set and share one build of the SDK.
 pub async fn send(response_url: &str, response: &Response, timeout: Duration) -> Result<(), String> {
     let body = serde_json::to_vec(response).map_err(|e| e.to_string())?;
-    let client = reqwest::Client::builder()
-        .timeout(timeout)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let res = client
-        .put(response_url)
-        .header("content-type", "")
-        .body(body)
-        .send()
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
+        .map_err(|e| format!("no TLS roots for the ResponseURL: {e}"))?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    let client = Client::builder(TokioExecutor::new()).build::<_, Full<Bytes>>(https);
+    let request = hyper::Request::put(response_url)
+        .header(hyper::header::CONTENT_TYPE, "")
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| format!("the ResponseURL is not a URL: {e}"))?;
+    let status = tokio::time::timeout(timeout, client.request(request))
         .await
-        .map_err(|e| format!("PUT to the ResponseURL failed: {e}"))?;
-    if res.status().is_success() {
+        .map_err(|_| format!("PUT to the ResponseURL timed out after {} ms", timeout.as_millis()))?
+        .map_err(|e| format!("PUT to the ResponseURL failed: {e}"))?
+        .status();
+    if status.is_success() {
         Ok(())
     } else {
-        Err(format!("PUT to the ResponseURL answered {}", res.status()))
+        Err(format!("PUT to the ResponseURL answered {status}"))
     }
 }
