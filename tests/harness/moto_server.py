@@ -12,7 +12,7 @@ tools, the subject of the benchmarks. This launcher looks the resource's tags up
 list of the same dicts in the same order (`tests/harness/test_moto_server.py` compares both). Nothing else is changed.
 The CloudFormation resource types and StackSets calls moto lacks are taught in teach_cloudformation.py, the AWS
 Backup calls in teach_backup.py and teach_backup_points.py (tonight's backup, on demand, in teach_backup_run.py),
-Organizations' effective policy in teach_organizations.py, S3's TLS-only bucket policies in teach_s3.py (imported here, so the server has
+Organizations' effective policy in teach_organizations.py, AWS's page sizes in teach_paging.py, S3's TLS-only bucket policies in teach_s3.py (imported here, so the server has
 them).
 Usage: python moto_server.py -H 127.0.0.1 -p PORT
 """
@@ -29,6 +29,7 @@ import teach_backup_run  # noqa: F401  (tonight's backup: POST /moto-api/superwe
 import teach_cloudformation  # noqa: F401  (registers the taught types and calls)
 import teach_cloudformation_alerts  # noqa: F401  (SNS topic policy and subscription, CloudWatch alarms)
 import teach_organizations  # noqa: F401  (DescribeEffectivePolicy)
+import teach_paging  # noqa: F401  (AWS's page sizes: DescribeVolumes, GetResources, EFS DescribeFileSystems)
 import teach_s3  # noqa: F401  (TLS-only bucket policies, as AWS evaluates them for SDK requests)
 
 BACKUP_POLICY_ARN_FORMAT = "arn:{0}:organizations::{1}:policy/{2}/backup_policy/{3}"

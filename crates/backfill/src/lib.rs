@@ -4,10 +4,11 @@
 //!
 //! `plan` decides (pure), `scan` lists and decides per (region, kind), `guard` proves the never-overwrite guard where
 //! tags come from the Tagging API's index, `write` tags in bulk the way each kind's row says, `report` tells. Every
-//! kind-specific fact (listing, where tags come from, bulk write and batch size, per-account pacing) is read from the
+//! kind-specific fact (listing, where tags come from, bulk write and batch size, the quotas its write draws on) is read from the
 //! kind table in the domain crate.
 
 pub mod guard;
+pub mod pace;
 pub mod plan;
 pub mod report;
 mod scan;
@@ -40,10 +41,10 @@ pub struct BackfillOptions {
     /// Regions to cover; empty means the configured region.
     pub regions: Vec<String>,
     pub settings: TagSettings,
-    /// (region, kind) pairs worked on at once.
+    /// Listings ((region, kind) pairs) and write calls in flight at once; a write waiting on its quota holds no slot.
     pub concurrency: usize,
-    /// Overrides the per-account write rate of kinds that have one (DynamoDB: 5 per second); 0 = no pause, for
-    /// emulators without quotas.
+    /// Overrides DynamoDB TagResource's per-account rate (5 per second) in the pacing by AWS's documented quotas
+    /// (`pace`); 0 turns all pacing off, for emulators without quotas.
     pub rate_override: Option<f64>,
     /// No write starts after this instant: the rest is reported deferred and the report incomplete (the Lambda sets
     /// it before its own deadline, so that the report is still logged and its metric sent).
@@ -104,13 +105,15 @@ pub async fn apply(aws: &Aws, opts: &BackfillOptions, plan: Plan, progress: Arc<
     let tag = Tag::new(opts.settings.key.clone(), opts.settings.value.clone());
     let mut outcomes = scan::Outcomes::new();
     if !opts.dry_run {
-        let pacing = write::limits(opts.rate_override);
+        let pacer = pace::Pacer::new(opts.rate_override);
         let writer = write::Writer {
             aws,
             tag: &tag,
             settings: &opts.settings,
             progress: progress.as_ref(),
             stop_at: opts.stop_writes_at,
+            pacer: &pacer,
+            slots: None,
         };
         for region in &plan.regions {
             for kind in ResourceKind::all() {
@@ -121,11 +124,7 @@ pub async fn apply(aws: &Aws, opts: &BackfillOptions, plan: Plan, progress: Arc<
                     .map(|p| p.resource.clone())
                     .collect();
                 if !todo.is_empty() {
-                    outcomes.extend(
-                        writer
-                            .write(kind, region, &todo, pacing.get(&kind).map(|l| l.as_ref()))
-                            .await,
-                    );
+                    outcomes.extend(writer.write(kind, region, &todo).await);
                 }
             }
         }

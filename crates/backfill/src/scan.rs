@@ -10,9 +10,10 @@ use superwerker_backup_domain::{ResourceKind, ResourceRef, Tag, TagSettings, Tag
 use tokio::sync::Semaphore;
 
 use crate::guard::{probe, Guard};
+use crate::pace::Pacer;
 use crate::plan::{merge, state_of, Plan, State};
 use crate::report::Failure;
-use crate::write::{limits, Writer, Written};
+use crate::write::{Writer, Written};
 use crate::{BackfillError, BackfillOptions, Progress};
 
 /// Index answers confirmed at once.
@@ -114,7 +115,8 @@ async fn confirm(aws: &Aws, scanned: &mut Scanned, to_confirm: Vec<usize>, setti
 }
 
 /// Scans every (region, kind) — a few at once — and, with `tag`, tags each kind's untagged resources as soon as its
-/// scan is done.
+/// scan is done. A listing holds a concurrency slot while it runs, a write only for each call: a write waiting on its
+/// quota holds none.
 pub(crate) async fn scan_then_tag(
     aws: &Aws,
     opts: &BackfillOptions,
@@ -124,17 +126,18 @@ pub(crate) async fn scan_then_tag(
     tag: Option<Tag>,
 ) -> Result<(Plan, Outcomes), BackfillError> {
     let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
-    let pacing = Arc::new(limits(opts.rate_override));
+    let pacer = Arc::new(Pacer::new(opts.rate_override));
     let stop_at = opts.stop_writes_at;
     let mut tasks = tokio::task::JoinSet::new();
     for region in &regions {
         for kind in ResourceKind::all() {
             let (aws, region, account, settings) =
                 (aws.clone(), region.clone(), account.to_owned(), opts.settings.clone());
-            let (limit, progress, tag, pacing) = (limit.clone(), progress.clone(), tag.clone(), pacing.clone());
+            let (limit, progress, tag, pacer) = (limit.clone(), progress.clone(), tag.clone(), pacer.clone());
             tasks.spawn(async move {
-                let _permit = limit.acquire_owned().await;
+                let permit = limit.acquire().await;
                 let result = scan_one(&aws, &region, &account, kind, &settings, tag.is_some()).await;
+                drop(permit);
                 let mut outcomes = Vec::new();
                 if let (Ok(scanned), Some(tag)) = (&result, &tag) {
                     progress.scanned(kind, scanned.entries.len() as u64);
@@ -153,12 +156,10 @@ pub(crate) async fn scan_then_tag(
                             settings: &settings,
                             progress: progress.as_ref(),
                             stop_at,
+                            pacer: &pacer,
+                            slots: Some(&limit),
                         };
-                        outcomes.extend(
-                            writer
-                                .write(kind, &region, &todo, pacing.get(&kind).map(|l| l.as_ref()))
-                                .await,
-                        );
+                        outcomes.extend(writer.write(kind, &region, &todo).await);
                     }
                 } else if let Ok(scanned) = &result {
                     progress.scanned(kind, scanned.entries.len() as u64);

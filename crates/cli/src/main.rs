@@ -85,8 +85,8 @@ enum Command {
         /// --organization a list is required: the regions the stacks are deployed in).
         #[arg(long, value_delimiter = ',')]
         regions: Vec<String>,
-        /// DynamoDB tables tagged per second at most (AWS allows 5 tagging calls per second per account): the pace of
-        /// every kind whose tagging quota is per account; 0 = no pause (emulators).
+        /// DynamoDB tables tagged per second at most (AWS allows 5 TagResource calls per second per account). Every
+        /// write is paced by AWS's documented quotas (README, Backfill); 0 turns all pacing off (emulators).
         #[arg(long, default_value_t = 5.0)]
         dynamodb_tags_per_second: f64,
         #[arg(long, value_enum, default_value = "table")]

@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use crate::arn::Arn;
+use crate::quotas::{self, Draw};
 use crate::unprotectable::Unprotectable;
 pub use crate::unprotectable::{
     FSX_DATA_REPOSITORY, FSX_DEPLOYMENT_TYPE, FSX_TYPE, FSX_UNPROTECTABLE, RDS_CLUSTER_MEMBER,
@@ -87,9 +88,9 @@ pub struct KindSpec {
     /// TagResources up to 20 ARNs.
     pub batch: usize,
     pub tags_in: TagsIn,
-    /// The kind's own tagging call is limited per account across regions: DynamoDB's TagResource "up to five times
-    /// per second, per account" (DynamoDB API reference, TagResource). The sweep paces its writes by it.
-    pub account_writes_per_second: Option<f64>,
+    /// The documented request quotas its bulk write draws on, and the cost of one write in each (`quotas.rs`). The
+    /// sweep paces its writes by them.
+    pub write_quotas: &'static [Draw],
     /// Configurations of this kind AWS Backup cannot protect (skipped with the reason, never tagged).
     pub unprotectable: &'static [Unprotectable],
     /// Another AWS Backup type shares this kind's ARN format (Aurora/RDS clusters, FSx/FSx for OpenZFS), so even a
@@ -120,7 +121,7 @@ pub const KINDS: &[KindSpec] = &[
         bulk_write: BulkWrite::TaggingApi,
         batch: TAGGING_BATCH,
         tags_in: TagsIn::TaggingIndex,
-        account_writes_per_second: Some(5.0),
+        write_quotas: quotas::TAGGING_API_DYNAMODB,
         unprotectable: &[],
         shares_arn_format: false,
     },
@@ -138,7 +139,7 @@ pub const KINDS: &[KindSpec] = &[
         bulk_write: BulkWrite::Ec2CreateTags,
         batch: EC2_BATCH,
         tags_in: TagsIn::Listing,
-        account_writes_per_second: None,
+        write_quotas: quotas::EC2_CREATE_TAGS_CALL,
         unprotectable: &[],
         shares_arn_format: false,
     },
@@ -156,7 +157,7 @@ pub const KINDS: &[KindSpec] = &[
         bulk_write: BulkWrite::TaggingApi,
         batch: TAGGING_BATCH,
         tags_in: TagsIn::Listing,
-        account_writes_per_second: None,
+        write_quotas: quotas::TAGGING_API,
         unprotectable: RDS_INSTANCE_UNPROTECTABLE,
         shares_arn_format: false,
     },
@@ -174,7 +175,7 @@ pub const KINDS: &[KindSpec] = &[
         bulk_write: BulkWrite::TaggingApi,
         batch: TAGGING_BATCH,
         tags_in: TagsIn::Listing,
-        account_writes_per_second: None,
+        write_quotas: quotas::TAGGING_API,
         unprotectable: &[],
         shares_arn_format: true,
     },
@@ -192,7 +193,7 @@ pub const KINDS: &[KindSpec] = &[
         bulk_write: BulkWrite::TaggingApi,
         batch: TAGGING_BATCH,
         tags_in: TagsIn::Listing,
-        account_writes_per_second: None,
+        write_quotas: quotas::TAGGING_API,
         unprotectable: &[],
         shares_arn_format: false,
     },
@@ -210,7 +211,7 @@ pub const KINDS: &[KindSpec] = &[
         bulk_write: BulkWrite::TaggingApi,
         batch: TAGGING_BATCH,
         tags_in: TagsIn::Listing,
-        account_writes_per_second: None,
+        write_quotas: quotas::TAGGING_API,
         unprotectable: FSX_UNPROTECTABLE,
         shares_arn_format: true,
     },

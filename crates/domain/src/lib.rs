@@ -17,6 +17,7 @@ pub mod kinds;
 pub mod metrics;
 pub mod names;
 pub mod policy;
+pub mod quotas;
 pub mod settings;
 pub mod tags;
 pub mod unprotectable;

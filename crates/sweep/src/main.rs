@@ -20,8 +20,8 @@ use superwerker_backup_sweep::{
     ENV_REPORTS_REGION,
 };
 
-/// Environment variable: overrides the per-account write rate of kinds that have one (DynamoDB: 5 per second, AWS's
-/// per-account limit); 0 = no pause, for emulators.
+/// Environment variable: replaces DynamoDB TagResource's rate (5 per second per account, AWS's quota) in the pacing by
+/// AWS's documented quotas; 0 turns all pacing off, for emulators.
 const ENV_DYNAMODB_TAGS_PER_SECOND: &str = "SUPERWERKER_BACKUP_DYNAMODB_TAGS_PER_SECOND";
 
 #[derive(Debug, Deserialize)]
