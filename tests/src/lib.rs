@@ -85,7 +85,21 @@ pub fn envelope(detail: Value) -> Value {
 }
 
 /// A name unique within this test process and across processes sharing one emulator.
+///
+/// The process id alone is not enough: one `make test` starts tens of thousands of processes (every rustc), so test
+/// binaries run under one emulator can get the same pid again (`/proc/sys/kernel/pid_max` is 32,768 here), and moto
+/// keeps what an earlier one made: a fresh run once failed with `DBClusterSnapshotAlreadyExistsFault` for the
+/// automated snapshot of an earlier process's `aurora-<pid>-19`. The process's start time (milliseconds, modulo
+/// 10^8: about 28 hours) tells two processes with one pid apart. Only digits and single hyphens: valid for RDS
+/// identifiers, S3 buckets, SQS queues and DynamoDB tables alike.
 pub fn unique(prefix: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
-    format!("{prefix}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    static STARTED: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+    let started = STARTED.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() % 100_000_000)
+    });
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}-{}-{started}-{n}", std::process::id())
 }

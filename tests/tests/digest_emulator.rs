@@ -169,7 +169,7 @@ async fn one_digest_names_the_unprotected_resources_and_a_clean_region_gets_none
 /// above, which owns the emulator's account-wide state (it resets it).
 async fn events_waiting_in_the_dead_letter_queue_are_told_even_when_all_is_protected(em: &Emulator) {
     let role = em
-        .create_backup_role("/service-role/", &format!("dlq-{}", std::process::id()))
+        .create_backup_role("/service-role/", &superwerker_backup_e2e::unique("dlq"))
         .await
         .unwrap();
     let region = em.in_region("sa-east-1");
