@@ -227,7 +227,6 @@ class Handler(BaseHTTPRequestHandler):
                  "status": None, "t_start": time.time(), "text": text}
         with LOCK:
             LOG.append(entry)
-        with LOCK:
             quotas = [r for r in RULES if r.get("fault") == "quota"]
         if quotas and proxy_quota.admits(quotas, service, op, self.headers) is not None:
             rule, fault = None, "quota"
@@ -235,12 +234,9 @@ class Handler(BaseHTTPRequestHandler):
             rule = take_rule(service, op, text)
             fault = rule and rule.get("fault")
         entry["fault"] = fault
-        if fault == "quota":
-            status, headers, payload = fault_response(service, op, "throttle")
-            entry["status"], entry["t_end"] = status, time.time()
-            return self._send(status, headers, payload)
-        if fault in ("throttle", "not_found"):
-            status, headers, payload = fault_response(service, op, fault)
+        if fault in ("throttle", "not_found", "quota"):
+            # A request beyond a quota gets the service's throttling answer, as an injected throttle does.
+            status, headers, payload = fault_response(service, op, "throttle" if fault == "quota" else fault)
             entry["status"], entry["t_end"] = status, time.time()
             return self._send(status, headers, payload)
         if fault == "deny":
