@@ -99,7 +99,10 @@ lint: setup lint-setup
 	$(LINT_VENV)/bin/python tests/infra/iam_lint.py infra/*.yaml $(wildcard dist/*.yaml)
 	$(LINT_VENV)/bin/python -m unittest discover -s tests/infra -p 'lint_test_*.py'
 
-# Debug builds of everything, and the Lambda binaries exactly as `cargo lambda watch` runs them.
+# Debug builds of everything, and the Lambda binaries exactly as `cargo lambda watch` runs them. `--bin X` in this
+# virtual workspace filters targets of every member, so features resolve for all members' normal dependencies; the
+# README's `cargo run -q --bin superwerker-backup` shares this build, where `-p superwerker-backup` (one package's
+# features) compiled every SDK crate once more (measured: about 8 minutes of the infra tests, 2026-12-07).
 build-dev:
 	cargo build --workspace --all-targets
 	for bin in $(LAMBDAS); do cargo build --bin $$bin; done

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # What the release profile buys: backup-tagger built with the project's [profile.release] (opt-level "s", no LTO,
-# 1 codegen unit, stripped), with [profile.release-lto] (the same with thin LTO, the profile until 2026-12-07) and
-# with [profile.release-plain] (Cargo's release defaults: opt-level 3, no LTO, 16 codegen units, not stripped). Records binary and zip sizes and the cold per-event time and peak RSS of each into
-# bench/profile-effect.json, which `make bench` includes. Run by `make bench-profile` (not part of `make bench`: it
-# compiles every dependency twice more, ~30 minutes here).
+# 16 codegen units, stripped), with [profile.release-lto] (thin LTO and 1 codegen unit, the profile until 2026-12-07)
+# and with [profile.release-plain] (Cargo's release defaults: opt-level 3, no LTO, 16 codegen units, not stripped).
+# Records binary and zip sizes and the cold per-event time and peak RSS of each into bench/profile-effect.json, which
+# `make bench` includes. Run by `make bench-profile` (not part of `make bench`: it compiles every dependency twice
+# more, ~30 minutes here).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -34,7 +35,7 @@ def one(name, binary, zip_path):
             "cold_ms": cold["ours_ms"], "cold_rss_mb": cold["ours_rss_mb"]}
 out = {
     "date": time.strftime("%Y-%m-%d", time.gmtime()),
-    "release (opt-level s, no lto, codegen-units 1, strip)": one("release", release_bin, os.path.join(target, "lambda/backup-tagger/bootstrap.zip")),
+    "release (opt-level s, no lto, codegen-units 16, strip)": one("release", release_bin, os.path.join(target, "lambda/backup-tagger/bootstrap.zip")),
     "release-lto (opt-level s, lto thin, codegen-units 1, strip)": one("lto", lto_bin, os.path.join(target, "lambda-lto/backup-tagger/bootstrap.zip")),
     "release-plain (opt-level 3, no lto, codegen-units 16, no strip)": one("plain", plain_bin, os.path.join(target, "lambda-plain/backup-tagger/bootstrap.zip")),
     "release_plain_build_s": int(plain_build_s),

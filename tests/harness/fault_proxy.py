@@ -21,13 +21,15 @@ Control API (JSON, on the same port, under /__faults__/):
                            op: operation name (CreateTags, TagResource, ...), optional; contains: a substring of the
                            request body or path, optional; times: how many matching requests get the fault (null =
                            all); every: only every k-th matching request (a steady fault rate);
-                           fault: throttle | not_found | http500 | http503 | delay | reset | guard (with "key",
+                           fault: throttle | not_found | http500 | http503 | delay | reset | quota (a request rate as
+                           AWS documents it, with "rate", "burst", "scope", "region": proxy_quota.py) | guard (with "key",
                            default superwerker:backup; applies to every matching request, alongside other rules;
                            service/op/contains narrow it) | deny (IAM refuses the call in the service's shape:
                            "no identity-based policy allows", or with "scp": true "an explicit deny in a service
                            control policy" — a blanket denial, whatever the resource's tags).
   DELETE /__faults__/rules?id=X   remove rules with that id (no id: all)
-  GET  /__faults__/log?contains=X  the requests seen (service, op, fault, status, t_start, t_end); filtered by substring
+  GET  /__faults__/log?contains=X  the requests seen (service, op, region, fault, status, t_start, t_end); filtered by
+                           substring
 Usage: python fault_proxy.py --port P --upstream http://127.0.0.1:M
 Only the Python standard library; listens on 127.0.0.1 only.
 """
@@ -41,6 +43,7 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import proxy_quota
 from proxy_ops import deny_response, fault_response, op_of, service_of
 
 RULES = []
@@ -51,7 +54,7 @@ UPSTREAM = None
 def take_rule(service, op, text):
     with LOCK:
         for rule in RULES:
-            if rule.get("fault") == "guard":
+            if rule.get("fault") in ("guard", "quota"):
                 continue
             if rule.get("service") and rule["service"] != service:
                 continue
@@ -202,6 +205,7 @@ class Handler(BaseHTTPRequestHandler):
             rid = query.get("id", [None])[0]
             with LOCK:
                 RULES[:] = [r for r in RULES if rid is not None and r.get("id") != rid]
+            proxy_quota.forget(rid)
             return self._send(200, {"Content-Type": "application/json"}, b"{}")
         if self.command == "GET" and parsed.path == "/__faults__/log":
             needle = query.get("contains", [""])[0]
@@ -219,12 +223,22 @@ class Handler(BaseHTTPRequestHandler):
         service = service_of(self.headers)
         op = op_of(self.command, self.path, self.headers, body)
         text = urllib.parse.unquote(self.path) + "\n" + urllib.parse.unquote_plus(body.decode("utf-8", "replace"))
-        entry = {"service": service, "op": op, "fault": None, "status": None, "t_start": time.time(), "text": text}
+        entry = {"service": service, "op": op, "region": proxy_quota.signer(self.headers)[1], "fault": None,
+                 "status": None, "t_start": time.time(), "text": text}
         with LOCK:
             LOG.append(entry)
-        rule = take_rule(service, op, text)
-        fault = rule and rule.get("fault")
+        with LOCK:
+            quotas = [r for r in RULES if r.get("fault") == "quota"]
+        if quotas and proxy_quota.admits(quotas, service, op, self.headers) is not None:
+            rule, fault = None, "quota"
+        else:
+            rule = take_rule(service, op, text)
+            fault = rule and rule.get("fault")
         entry["fault"] = fault
+        if fault == "quota":
+            status, headers, payload = fault_response(service, op, "throttle")
+            entry["status"], entry["t_end"] = status, time.time()
+            return self._send(status, headers, payload)
         if fault in ("throttle", "not_found"):
             status, headers, payload = fault_response(service, op, fault)
             entry["status"], entry["t_end"] = status, time.time()
