@@ -40,6 +40,8 @@ GETATT_ARN = {
     "AWS::IAM::Role": "arn:aws:iam::123456789012:role/role",
     "AWS::S3::Bucket": "arn:aws:s3:::bucket",
     "AWS::SNS::Topic": "arn:aws:sns:eu-central-1:123456789012:topic",
+    # CloudFormation user guide, AWS::DynamoDB::Table, Fn::GetAtt Arn: "arn:aws:dynamodb:us-east-1:123456789012:table/myDynamoDBTable".
+    "AWS::DynamoDB::Table": "arn:aws:dynamodb:eu-central-1:123456789012:table/table",
 }
 REF_ARN = {"AWS::SNS::Topic": GETATT_ARN["AWS::SNS::Topic"]}
 # Parameters that hold an ARN, each limited to its kind by the parameter's AllowedPattern.

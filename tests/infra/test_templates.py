@@ -180,6 +180,26 @@ class IamTest(unittest.TestCase):
         for name in ("SUPERWERKER_BACKUP_DEAD_LETTER_QUEUE_URL", "SUPERWERKER_BACKUP_ALERT_TOPIC_ARN"):
             self.assertIn(f'= "{name}";', sweep, name)
 
+    def test_the_sweeps_chain_has_its_table_and_its_tick(self):
+        resources = template()["Resources"]
+        env = resources["BackfillFunction"]["Properties"]["Environment"]["Variables"]
+        main = (ROOT / "crates" / "sweep" / "src" / "main.rs").read_text()
+        self.assertIn('ENV_CHAIN_TABLE: &str = "SUPERWERKER_BACKUP_SWEEP_CHAIN_TABLE";', main)
+        self.assertEqual(env["SUPERWERKER_BACKUP_SWEEP_CHAIN_TABLE"], {"Ref": "SweepChainTable"})
+        table = resources["SweepChainTable"]["Properties"]
+        self.assertEqual(table["KeySchema"], [{"AttributeName": "id", "KeyType": "HASH"}],
+                         "crates/aws/src/chain_record.rs keys the item by id")
+        self.assertIn({"Key": "superwerker:backup", "Value": "none"}, table["Tags"], "opted out: never backed up")
+        (statement,) = [s for s in code_statements(resources, "BackfillRole") if s.get("Sid") == "SweepChainRecord"]
+        self.assertEqual(statement["Resource"], {"Fn::GetAtt": ["SweepChainTable", "Arn"]}, "that table only")
+        rule = resources["SweepContinueRule"]["Properties"]
+        (target,) = rule["Targets"]
+        chain = (ROOT / "crates" / "sweep" / "src" / "chain.rs").read_text()
+        self.assertIn('CONTINUE_INPUT: &str = "continue";', chain)
+        self.assertEqual(json.loads(target["Input"]), {"sweep": "continue"})
+        # A tick at most every 15 minutes: a step claims the chain for its invocation (at most 900 s) and a minute.
+        self.assertEqual(rule["ScheduleExpression"], "rate(15 minutes)")
+
     def test_the_dead_letter_queue_admits_only_our_rules(self):
         resources = template()["Resources"]
         statement = resources["DeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
@@ -308,7 +328,7 @@ class DeliveryTest(unittest.TestCase):
         rules = {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::Events::Rule"}
         sources = {e["source"] for e in cli("handled-events")}
         self.assertEqual(len(rules_targeting(resources, "TaggerFunction")), len(sources), "one rule per source")
-        self.assertEqual(list(rules_targeting(resources, "BackfillFunction")), ["SweepRule"])
+        self.assertEqual(sorted(rules_targeting(resources, "BackfillFunction")), ["SweepContinueRule", "SweepRule"])
         permissions = {
             (v["Properties"]["FunctionName"]["Ref"], v["Properties"]["SourceArn"]["Fn::GetAtt"][0])
             for v in resources.values()

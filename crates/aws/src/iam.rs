@@ -30,7 +30,8 @@ pub fn audit() -> Vec<&'static str> {
     )
 }
 
-/// `backup-backfill`, the daily sweep: the backfill, then the audit of its region and the digest to the alert topic.
+/// `backup-backfill`, the daily sweep: the backfill, then the audit of its region and the digest to the alert topic;
+/// its chain record (a sweep longer than an invocation continues in steps).
 pub fn sweep() -> Vec<&'static str> {
     sorted(
         backfill()
@@ -38,7 +39,8 @@ pub fn sweep() -> Vec<&'static str> {
             .chain(audit())
             .chain(crate::alerts::DIGEST_ACTIONS.iter().copied())
             .chain(crate::queue::DEPTH_ACTIONS.iter().copied())
-            .chain(crate::reports::WRITE_ACTIONS.iter().copied()),
+            .chain(crate::reports::WRITE_ACTIONS.iter().copied())
+            .chain(crate::chain_record::CHAIN_ACTIONS.iter().copied()),
     )
 }
 

@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod backup;
+pub mod chain_record;
 pub mod config;
 pub mod counter;
 pub mod error;

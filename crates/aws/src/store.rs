@@ -170,6 +170,11 @@ impl Aws {
         crate::queue::DeadLetterQueue::new(client!(aws_sdk_sqs, &self.sdk, &self.calls), url)
     }
 
+    /// The stack's chain record in the DynamoDB table `table` (in this `Aws`'s region).
+    pub fn chain_table(&self, table: &str) -> crate::chain_record::ChainTable {
+        crate::chain_record::ChainTable::new(client!(aws_sdk_dynamodb, &self.sdk, &self.calls), table)
+    }
+
     /// The S3 bucket `name` in `region`, owned by the account `owner` (the organization's reports bucket). An
     /// S3-compatible endpoint of its own (the emulator on 127.0.0.1, `AWS_ENDPOINT_URL`) has no bucket subdomains: it is
     /// addressed path-style.

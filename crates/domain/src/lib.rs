@@ -7,6 +7,7 @@
 pub mod alert;
 pub mod arn;
 pub mod catalog;
+pub mod chain;
 pub mod coverage;
 pub mod decision;
 pub mod event;

@@ -2,6 +2,8 @@
 //! and when anything is unprotected one digest goes to the alert topic. The Lambda binary (`main.rs`) calls [`sweep`];
 //! the emulator tests call it too, with a topic of their own.
 
+pub mod chain;
+
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -172,8 +174,10 @@ pub struct Swept {
 }
 
 /// Why an incomplete sweep sends no digest.
-pub const INCOMPLETE: &str = "the sweep is incomplete (its time for writes ran out): the sweep that completes sends \
-                              the digest; the sweep-part alarm tells of this one";
+pub const INCOMPLETE: &str =
+    "the sweep is incomplete (its time for writes ran out): the step that completes its chain \
+                              sends the digest; a chain given up, or a sweep outside a chain, the sweep-part alarm \
+                              tells of";
 
 /// Backfills the regions of `opts`, then [`digest_after`] it (no time limit): what the tests and the demo run; the
 /// Lambda runs the two steps itself, logging the report and its metric in between.

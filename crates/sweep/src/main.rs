@@ -1,9 +1,11 @@
 //! `backup-backfill` Lambda: a manual invocation `{"dryRun": bool}` or the daily EventBridge Scheduled Event (the sweep
-//! that catches anything the event path missed), always for the function's own region: every region has its own
-//! stack, and the role may tag only there. A sweep then audits the region and sends one digest to the alert topic when
-//! anything is unprotected (`SUPERWERKER_BACKUP_ALERT_TOPIC_ARN`; lib.rs). Answers the report as JSON, with the
-//! audit's counts under `digest`; a partial run (some resources failed) or a digest that could not be sent fails the
-//! invocation so it is seen (the dead-letter queue and its alarm), after logging the report.
+//! that catches anything the event path missed; with the stack's chain table, a sweep that runs out of time goes on in
+//! steps, the next one at the tick rule's `{"sweep": "continue"}`: lib's `chain`), always for the function's own
+//! region: every region has its own stack, and the role may tag only there. A sweep then audits the region and sends
+//! one digest to the alert topic when anything is unprotected (`SUPERWERKER_BACKUP_ALERT_TOPIC_ARN`; lib.rs). Answers
+//! the report as JSON, with the audit's counts under `digest`; a partial run (some resources failed) or a digest that
+//! could not be sent fails the invocation so it is seen (the dead-letter queue and its alarm), after logging the
+//! report.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,7 +16,9 @@ use serde_json::Value;
 use superwerker_backup_aws::Aws;
 use superwerker_backup_backfill::BackfillOptions;
 use superwerker_backup_backfill::{run, NoProgress};
+use superwerker_backup_domain::chain::Ending;
 use superwerker_backup_domain::TagSettings;
+use superwerker_backup_sweep::chain::{step, trigger_of, Stepped};
 use superwerker_backup_sweep::{
     digest_after, DigestTo, ENV_ALERT_TOPIC_ARN, ENV_DEAD_LETTER_QUEUE_URL, ENV_REPORTS_BUCKET, ENV_REPORTS_OWNER,
     ENV_REPORTS_REGION,
@@ -23,6 +27,13 @@ use superwerker_backup_sweep::{
 /// Environment variable: replaces DynamoDB TagResource's rate (5 per second per account, AWS's quota) in the pacing by
 /// AWS's documented quotas; 0 turns all pacing off, for emulators.
 const ENV_DYNAMODB_TAGS_PER_SECOND: &str = "SUPERWERKER_BACKUP_DYNAMODB_TAGS_PER_SECOND";
+
+/// Environment variable: the stack's DynamoDB table that holds the sweep's chain record (crates/sweep/src/chain.rs).
+/// Unset, every scheduled event runs a whole sweep on its own, as before chains.
+const ENV_CHAIN_TABLE: &str = "SUPERWERKER_BACKUP_SWEEP_CHAIN_TABLE";
+
+/// Lambda's longest timeout (900 s): how long a step is claimed when the invocation's deadline is no date.
+const LONGEST_INVOCATION_MS: u64 = 900_000;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -85,7 +96,8 @@ fn options(payload: Value, settings: &TagSettings, own_region: &str) -> Result<B
         );
     }
     opts.regions = vec![own_region.to_owned()];
-    if payload.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event") {
+    let scheduled = payload.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event");
+    if scheduled || trigger_of(&payload).is_some() {
         return Ok(opts);
     }
     let manual: ManualRequest = serde_json::from_value(payload)
@@ -132,9 +144,11 @@ async fn main() -> Result<(), Error> {
         (Some(_), None) => return Err(format!("{ENV_REPORTS_BUCKET} is set without {ENV_REPORTS_OWNER}").into()),
         _ => None,
     };
-    let (aws, settings, region, topic, dead_letter, reports) =
-        (&aws, &settings, &region, &topic, &dead_letter, &reports);
+    let chain_table = set(ENV_CHAIN_TABLE).map(|table| aws.chain_table(table.trim()));
+    let (aws, settings, region, topic, dead_letter, reports, chain_table) =
+        (&aws, &settings, &region, &topic, &dead_letter, &reports, &chain_table);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let trigger = trigger_of(&event.payload);
         let mut opts = options(event.payload, settings, region).map_err(|e| Diagnostic {
             error_type: "BadRequest".into(),
             error_message: e,
@@ -152,18 +166,56 @@ async fn main() -> Result<(), Error> {
         }
         opts.stop_writes_at = deadline.map(stop_writes_at);
         let sweeping = !opts.dry_run;
-        let report = run(aws, &opts, Arc::new(NoProgress)).await.map_err(|e| {
+        let failed = |e: String| {
             if sweeping {
                 metric_line(false);
             }
             Diagnostic {
                 error_type: "BackfillFailed".into(),
-                error_message: e.to_string(),
+                error_message: e,
             }
-        })?;
+        };
+        let (report, chained) = match (chain_table, &trigger) {
+            (Some(table), Some(trigger)) => {
+                let claim_deadline_ms = match deadline {
+                    Some(_) => event.context.deadline,
+                    None => epoch_ms_now() + LONGEST_INVOCATION_MS,
+                };
+                match step(aws, table, trigger, &opts, claim_deadline_ms).await {
+                    Ok(Stepped::Skipped(why)) => {
+                        tracing::info!(why = %why, "no sweep step");
+                        return Ok(serde_json::json!({ "skipped": why }));
+                    }
+                    Ok(Stepped::Ran {
+                        report,
+                        claim,
+                        ending,
+                        recorded,
+                    }) => {
+                        if !recorded {
+                            tracing::warn!("the chain record changed during this step (its claim lapsed)");
+                        }
+                        let chain = serde_json::json!({
+                            "chain": claim.chain, "step": claim.step, "ending": format!("{ending:?}"),
+                        });
+                        tracing::info!(chain = %chain, "sweep step ended");
+                        (report, Some((chain, ending)))
+                    }
+                    Err(e) => return Err(failed(e.to_string())),
+                }
+            }
+            _ => (
+                run(aws, &opts, Arc::new(NoProgress))
+                    .await
+                    .map_err(|e| failed(e.to_string()))?,
+                None,
+            ),
+        };
         let shown = report.bounded(REPORT_SAMPLE);
         tracing::info!(report = %serde_json::to_string(&shown).unwrap_or_default(), "backfill report");
-        if sweeping {
+        // A step whose chain continues is not a sweep that ended: only its failures are told now.
+        let continues = matches!(chained, Some((_, Ending::Continues)));
+        if sweeping && (!continues || report.partial) {
             metric_line(!report.partial && !report.incomplete);
         }
         // After the report and its metric are out: an audit cut short by the deadline loses neither.
@@ -194,6 +246,9 @@ async fn main() -> Result<(), Error> {
             error_type: "Serialize".into(),
             error_message: e.to_string(),
         })?;
+        if let Some((chain, _)) = chained {
+            answer["chain"] = chain;
+        }
         match digest {
             Some(Ok(outcome)) => {
                 tracing::info!(digest = %serde_json::to_string(&outcome).unwrap_or_default(), "audit after the sweep");
@@ -255,6 +310,16 @@ mod tests {
         );
         let past = epoch_ms_in(Duration::ZERO) - 10_000;
         assert!(stop_for(past).unwrap() <= Instant::now());
+    }
+
+    #[test]
+    fn the_tick_is_a_sweep_and_a_manual_request_with_unknown_fields_is_refused() {
+        let settings = TagSettings::default();
+        let tick = options(serde_json::json!({"sweep": "continue"}), &settings, "eu-west-1").unwrap();
+        assert!(!tick.dry_run);
+        assert_eq!(tick.regions, vec!["eu-west-1".to_owned()]);
+        let err = options(serde_json::json!({"sweep": "again"}), &settings, "eu-west-1").unwrap_err();
+        assert!(err.contains("Scheduled Event"), "{err}");
     }
 
     #[test]
