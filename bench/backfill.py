@@ -16,6 +16,42 @@ from common import (C7N_PULL_POLICIES, MOTO, PROXY, REGION, c7n_dir, c7n_env, ca
 from runtime_api import RuntimeApi, lambda_env
 
 
+def run_ours(backfill_bin, extra_env):
+    """One manual invocation `{"dryRun": false}` of the backup-backfill binary, as Lambda runs it (runtime_api.py):
+    (wall seconds to its answer, the answer)."""
+    api = RuntimeApi()
+    rid = api.submit({"dryRun": False, "regions": [REGION]})
+    t0 = time.perf_counter()
+    p = subprocess.Popen([backfill_bin], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         env=lambda_env(api, extra_env))
+    (t1, kind, body), = api.wait([rid], timeout=1800)
+    p.kill()
+    p.wait()
+    api.close()
+    assert kind == "response", body[:2000]
+    return t1 - t0, json.loads(body)
+
+
+def run_c7n(check=True):
+    """Cloud Custodian's pull policies (tag what lacks our key) over the region: its wall seconds (and, unchecked, its
+    exit code)."""
+    work = c7n_dir([])
+    policy = work / "policies.yml"
+    policy.write_text(json.dumps(C7N_PULL_POLICIES))
+    custodian = str(Path(sys.executable).parent / "custodian")
+    t0 = time.perf_counter()
+    # --cache-period 0: c7n caches resource listings for 15 minutes by default (~/.cache), which would reuse the
+    # previous seeding's ids.
+    out = subprocess.run([custodian, "run", "-s", str(work / "out"), "--region", REGION, "--cache-period", "0",
+                          str(policy)],
+                         env=c7n_env(), cwd=work, capture_output=True)
+    wall = time.perf_counter() - t0
+    if not check:
+        return wall, out.returncode
+    assert out.returncode == 0, out.stderr.decode()[-3000:]
+    return wall
+
+
 def backfill(backfill_bin, total):
     results = {}
     states = {}
@@ -35,32 +71,11 @@ def backfill(backfill_bin, total):
             # refusal of TagResources batches is tested in tests/tests/backfill_emulator.rs.
             guard(True)
         if tool.startswith("ours"):
-            api = RuntimeApi()
-            rid = api.submit({"dryRun": False, "regions": [REGION]})
-            t0 = time.perf_counter()
-            p = subprocess.Popen([backfill_bin], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                 env=lambda_env(api, {"SUPERWERKER_BACKUP_DYNAMODB_TAGS_PER_SECOND": "0"}))
-            (t1, kind, body), = api.wait([rid], timeout=1800)
-            p.kill()
-            p.wait()
-            api.close()
+            wall, answer = run_ours(backfill_bin, {"SUPERWERKER_BACKUP_DYNAMODB_TAGS_PER_SECOND": "0"})
             guard(False)
-            assert kind == "response", body[:2000]
-            wall = t1 - t0
-            checks = json.loads(body).get("indexChecks", {})
+            checks = answer.get("indexChecks", {})
         else:
-            work = c7n_dir([])
-            policy = work / "policies.yml"
-            policy.write_text(json.dumps(C7N_PULL_POLICIES))
-            custodian = str(Path(sys.executable).parent / "custodian")
-            t0 = time.perf_counter()
-            # --cache-period 0: c7n caches resource listings for 15 minutes by default (~/.cache), which would
-            # reuse the previous seeding's ids.
-            out = subprocess.run([custodian, "run", "-s", str(work / "out"), "--region", REGION, "--cache-period", "0",
-                                  str(policy)],
-                                 env=c7n_env(), cwd=work, capture_output=True)
-            wall = time.perf_counter() - t0
-            assert out.returncode == 0, out.stderr.decode()[-3000:]
+            wall = run_c7n()
         after = proxy_log()
         calls = calls_between(before, after)
         emulator_s = emulator_seconds_between(before, after)

@@ -28,6 +28,7 @@ from pathlib import Path
 from backfill import audit_calls, backfill, emulator_noop
 from common import ACCOUNT, KEY, REGION, ROOT, c7n_dir, c7n_env, client, moto_reset, run_measured
 from organization import organization
+from quota import quota
 from runtime_api import RuntimeApi, lambda_binary, lambda_env, peak_rss_mb
 
 FIXTURES = ROOT / "tests" / "fixtures" / "cloudtrail"
@@ -240,6 +241,28 @@ def measure_organization(args):
     return out
 
 
+def measure_quota(args):
+    print(f"backfill of {args.quota_resources} resources under AWS's write quotas (seeded twice) ...", flush=True)
+    out = quota(args.backfill, args.quota_resources)
+    print("  ", json.dumps({k: v for k, v in out.items() if k != "rules"}), flush=True)
+    return out
+
+
+def quota_table(q):
+    ratio = lambda r: f"{r:.2f}x the floor" if r else "no floor"  # noqa: E731
+    return "\n".join([
+        f"backfill under AWS's write quotas, {q['resources']} resources ({q['untagged']} untagged):",
+        f"  {'':<28} {'ours':>10} {'c7n':>10}",
+        f"  {'wall s':<28} {q['ours_s']:>10} {q['c7n_s']:>10}  floor {q['floor_s']} s: ours "
+        f"{ratio(q['ratio_to_floor'])}, c7n {ratio(q['c7n_ratio_to_floor'])}",
+        f"  {'calls throttled by a quota':<28} {q['ours']['throttled']:>10} {q['c7n']['throttled']:>10}",
+        f"  {'API calls':<28} {q['ours']['calls']:>10} {q['c7n']['calls']:>10}",
+        f"  {'end state as the rules say':<28} {str(q['ours']['end_state_as_rules_say']):>10} "
+        f"{str(q['c7n']['end_state_as_rules_say']):>10}  (c7n exit {q['c7n']['exit']})",
+        f"  floor by quota, s: {q['floor_by_quota_s']}",
+    ])
+
+
 def organization_table(o):
     return "\n".join([
         f"organization, {o['accounts']} accounts x {o['regions']} regions, {o['resources']} resources:",
@@ -270,8 +293,11 @@ def main():
                     help="only the organization measure (needs --cli), merged into --out")
     ap.add_argument("--org-accounts", type=int, default=50, help="member accounts of the organization measure")
     ap.add_argument("--org-resources", type=int, default=200, help="resources seeded per account and region")
+    ap.add_argument("--quota-only", action="store_true",
+                    help="only the backfill under AWS's write quotas (needs --backfill), merged into --out")
+    ap.add_argument("--quota-resources", type=int, default=10000, help="resources seeded for the quota measure")
     args = ap.parse_args()
-    needs = {"organization_only": ["cli"], "audit_only": ["cli"], "backfill_only": ["backfill"],
+    needs = {"quota_only": ["backfill"], "organization_only": ["cli"], "audit_only": ["cli"], "backfill_only": ["backfill"],
              "cold_only": ["tagger"]}
     chosen = [flag for flag in needs if getattr(args, flag)]
     missing = [name for name in (needs[chosen[0]] if chosen else ["tagger", "backfill", "cli"])
@@ -282,6 +308,12 @@ def main():
         args.tagger = lambda_binary(args.tagger)
     if args.backfill and args.backfill.endswith(".zip"):
         args.backfill = lambda_binary(args.backfill)
+    if args.quota_only:
+        results = json.loads(Path(args.out).read_text()) if Path(args.out).exists() else {"machine": machine()}
+        results["quota"] = measure_quota(args)
+        Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+        print(quota_table(results["quota"]))
+        return
     if args.organization_only:
         results = json.loads(Path(args.out).read_text()) if Path(args.out).exists() else {"machine": machine()}
         results["organization"] = measure_organization(args)
@@ -314,6 +346,7 @@ def main():
     print("  ", json.dumps({k: v for k, v in results["backfill"].items() if "by_operation" not in k}), flush=True)
     print("   emulator seconds by operation, ours:", json.dumps(results["backfill"]["ours_emulator_seconds_by_operation"]))
     print("   emulator seconds by operation, c7n: ", json.dumps(results["backfill"]["c7n_emulator_seconds_by_operation"]))
+    results["quota"] = measure_quota(args)
     per_call = emulator_noop()
     results["backfill"]["emulator_noop_ms_per_call"] = round(per_call * 1000, 2)
     results["backfill"]["emulator_noop_s"] = round(per_call * results["backfill"]["ours_calls"], 2)
@@ -327,6 +360,7 @@ def main():
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print()
     print(table(results))
+    print(quota_table(results["quota"]))
     if "organization" in results:
         print(organization_table(results["organization"]))
     print(f"\nwritten to {args.out} ({results['bench_seconds']} s)")

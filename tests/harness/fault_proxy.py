@@ -228,7 +228,7 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             LOG.append(entry)
             quotas = [r for r in RULES if r.get("fault") == "quota"]
-        if quotas and proxy_quota.admits(quotas, service, op, self.headers) is not None:
+        if quotas and proxy_quota.admits(quotas, service, op, self.headers, body=body) is not None:
             rule, fault = None, "quota"
         else:
             rule = take_rule(service, op, text)

@@ -63,6 +63,31 @@ class QuotaBucketTest(unittest.TestCase):
             self.assertIsNone(proxy_quota.admits([rule], "tagging", "TagResources", signed("eu-west-1"), now=0.0))
 
 
+    def test_tables_tagged_through_the_tagging_api_draw_on_dynamodbs_quota_one_token_each(self):
+        proxy_quota.forget()
+        rule = dict(DYNAMODB_TAG, draws=[{"service": "tagging", "op": "TagResources", "per_arn": "arn:aws:dynamodb:"}])
+        tables = [f"arn:aws:dynamodb:eu-west-1:123456789012:table/t{i}" for i in range(20)]
+        dbs = [f"arn:aws:rds:eu-west-1:123456789012:db:d{i}" for i in range(20)]
+        body = json.dumps({"ResourceARNList": tables[:10] + dbs[:10], "Tags": {"k": "v"}}).encode()
+        tagging = signed("eu-west-1", service="tagging")
+        # Ten tables at once take ten tokens: a bucket that has been filling long enough has them, and is then empty.
+        self.assertIsNone(proxy_quota.admits([rule], "tagging", "TagResources", tagging, now=-2.0, body=body))
+        # At 5 a second, ten more take 2 s; the bucket, with a burst of one, may fill to the draw's own cost.
+        self.assertEqual(proxy_quota.admits([rule], "dynamodb", "TagResource", signed("eu-west-1"), now=-1.85), "ddb")
+        self.assertEqual(proxy_quota.admits([rule], "tagging", "TagResources", tagging, now=-0.1, body=body), "ddb")
+        self.assertIsNone(proxy_quota.admits([rule], "tagging", "TagResources", tagging, now=0.0, body=body))
+        self.assertEqual(proxy_quota.admits([rule], "tagging", "TagResources", tagging, now=1.8, body=body), "ddb")
+        self.assertIsNone(proxy_quota.admits([rule], "tagging", "TagResources", tagging, now=1.8 + 0.2, body=body))
+        # They are spent: the next table waits for a token of its own.
+        self.assertEqual(proxy_quota.admits([rule], "dynamodb", "TagResource", signed("eu-west-1"), now=2.1), "ddb")
+        self.assertIsNone(proxy_quota.admits([rule], "dynamodb", "TagResource", signed("eu-west-1"), now=2.2))
+        # Without a table the call takes nothing from DynamoDB's bucket; nor does a body that is no Tagging API's.
+        only_dbs = json.dumps({"ResourceARNList": dbs, "Tags": {"k": "v"}}).encode()
+        for other in (only_dbs, b"Action=CreateTags", b""):
+            self.assertIsNone(proxy_quota.admits([rule], "tagging", "TagResources", tagging, now=2.2, body=other))
+        self.assertEqual(proxy_quota.cost_of(rule, "tagging", "TagResources", "eu-west-1", body), 10)
+        self.assertEqual(proxy_quota.cost_of(rule, "tagging", "GetResources", "eu-west-1", body), 0)
+
 class Upstream(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     seen = 0

@@ -145,7 +145,7 @@ class OrganizationRolloutTest(unittest.TestCase):
                 ]
                 rules = {r["Name"]: r for r in events.list_rules(NamePrefix="superwerker-backup-")["Rules"]}
                 alerts = {"jobs", "copy-jobs", "alarms"}
-                self.assertEqual(set(rules), {f"superwerker-backup-{n}" for n in TAGGER_RULES | {"sweep"} | alerts})
+                self.assertEqual(set(rules), {f"superwerker-backup-{n}" for n in TAGGER_RULES | {"sweep", "sweep-tick"} | alerts})
                 for name, rule in rules.items():
                     (target,) = events.list_targets_by_rule(Rule=name)["Targets"]
                     if name.removeprefix("superwerker-backup-") in alerts:
@@ -154,7 +154,7 @@ class OrganizationRolloutTest(unittest.TestCase):
                         self.assertTrue(target["RoleArn"].startswith(f"arn:aws:iam::{account}:role/"), target)
                         self.assertNotIn("InputTransformer", target, "the central function formats")
                     else:
-                        function = "backfill" if name.endswith("-sweep") else "tagger"
+                        function = "backfill" if name.endswith(("-sweep", "-sweep-tick")) else "tagger"
                         self.assertTrue(target["Arn"].endswith(f":function:superwerker-backup-{function}"), target)
                     self.assertEqual(target["DeadLetterConfig"]["Arn"], queue_arn, f"{account} {region} {name}")
                 alarms = session.client("cloudwatch", region_name=region).describe_alarms(

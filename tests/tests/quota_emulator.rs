@@ -4,8 +4,8 @@
 //! is — so the rules bite, and the first assertion could fail.
 //!
 //! Each run has its own region, and the rules apply to that region only, so the other tests sharing the proxy are not
-//! throttled. The proxy sees only the calls themselves: DynamoDB's own per-table quota, which the Tagging API draws on
-//! inside `TagResources`, is not visible to it and is not enforced here (the pacing tests check that draw).
+//! throttled. DynamoDB's TagResource quota (per account) is drawn on by the Tagging API's `TagResources` once per table
+//! in it: the rule's `draws` charge each DynamoDB ARN of a call to that bucket.
 
 use std::sync::Arc;
 
@@ -16,21 +16,27 @@ use superwerker_backup_e2e::{unique, Emulator, FaultProxy};
 
 /// AWS's quotas for the calls the backfill writes with (pace.rs cites each), in `region`. Each bucket holds one token
 /// more than AWS's: a call sent exactly at the rate can reach the proxy a little sooner than the one before it did.
+/// DynamoDB's holds five more (1 s at its rate): a batch of tables spends the tokens it accrued, and a machine busy
+/// with other tests can delay one batch's arrival more than the next one's.
 fn quotas(id: &str, region: &str) -> Value {
     json!([
         {"id": id, "fault": "quota", "region": region, "service": "tagging", "op": "TagResources",
          "rate": 5, "burst": 2},
         {"id": id, "fault": "quota", "region": region, "service": "ec2", "op": "CreateTags",
          "rate": 10, "burst": 101},
+        {"id": id, "fault": "quota", "region": region, "service": "dynamodb", "op": "TagResource",
+         "rate": 5, "burst": 6, "scope": "account",
+         "draws": [{"service": "tagging", "op": "TagResources", "per_arn": "arn:aws:dynamodb:"}]},
     ])
 }
 
-/// 25 untagged tables, 45 untagged DB instances and 120 untagged volumes in `region`: the Tagging API takes five
-/// `TagResources` calls (20 ARNs each at most: 2 for the tables, 3 for the instances), EC2 one `CreateTags`.
+/// 45 untagged tables, 45 untagged DB instances and 120 untagged volumes in `region`: the Tagging API takes six
+/// `TagResources` calls (20 ARNs each at most: 3 for each kind), EC2 one `CreateTags`. The tables' draw on DynamoDB's
+/// quota (45 tokens at 5 a second) outlasts that bucket's 25 tokens.
 async fn seed(em: &Emulator, region: &str) -> Vec<String> {
     let em = em.in_region(region);
     let mut arns = Vec::new();
-    for _ in 0..25 {
+    for _ in 0..45 {
         arns.push(em.create_table(&[]).await.unwrap().1);
     }
     for _ in 0..45 {
@@ -65,11 +71,12 @@ async fn paced_by_the_documented_quotas_the_backfill_is_never_throttled_and_unpa
     let em = Emulator::connect().await;
     let proxy = FaultProxy::from_env();
     let (paced, unpaced) = ("ap-northeast-1", "ap-northeast-2");
-    let id = unique("quota");
+    // A rule id per region: DynamoDB's bucket is one per account across regions, so each run gets its own.
+    let (paced_id, unpaced_id) = (unique("quota-paced"), unique("quota-unpaced"));
     let mut want = seed(&em, paced).await;
     seed(&em, unpaced).await;
-    proxy.add(quotas(&id, paced)).await.unwrap();
-    proxy.add(quotas(&id, unpaced)).await.unwrap();
+    proxy.add(quotas(&paced_id, paced)).await.unwrap();
+    proxy.add(quotas(&unpaced_id, unpaced)).await.unwrap();
 
     let report = backfill(&proxy, paced, true).await;
     let refused = throttled(&proxy, paced).await;
@@ -82,12 +89,14 @@ async fn paced_by_the_documented_quotas_the_backfill_is_never_throttled_and_unpa
         assert_eq!(em.tag_value(arn, KEY).await.unwrap().as_deref(), Some("daily"), "{arn}");
     }
 
+    proxy.remove(&paced_id).await.unwrap();
+
     backfill(&proxy, unpaced, false).await;
     let refused = throttled(&proxy, unpaced).await;
-    proxy.remove(&id).await.unwrap();
+    proxy.remove(&unpaced_id).await.unwrap();
     assert!(
         !refused.is_empty(),
-        "without pacing, five TagResources calls in quick succession meet a bucket of two"
+        "without pacing, six TagResources calls in quick succession meet a bucket of two"
     );
     assert!(refused.iter().all(|r| r["op"] == json!("TagResources")), "{refused:?}");
 }
