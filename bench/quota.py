@@ -7,6 +7,9 @@ wall time the quotas allow for the writes the work needs.
 The rules are the write quotas the backfill's pacing cites (crates/domain/src/quotas.rs, one source each): the Tagging
 API's TagResources (5 a second per account and region), EC2's CreateTags (a bucket of 100, 10 a second) and DynamoDB's
 TagResource (5 a second per account), which a table tagged through the Tagging API draws on too, one token per table.
+Where AWS documents a rate and no bucket ("5 per second"), the bucket holds one second of it: no more than 5 calls in
+any second, the statement read literally (a bucket of one would also refuse two calls 199 ms apart, which the
+statement allows). Ours paces each quota with a bucket of one token (quotas.rs), so it conforms to either reading.
 Reads are not limited: their documented rates are far above what either tool needs here."""
 import json
 import math
@@ -15,11 +18,11 @@ import urllib.request
 from backfill import run_c7n, run_ours
 from common import PROXY, calls_between, end_state, guard, moto_reset, proxy_log, seed
 
-# (service, op, rate per second, burst, scope, draws): as quotas.rs has them.
+# (service, op, rate per second, burst, scope, draws): the rates as quotas.rs has them.
 QUOTAS = [
-    ("tagging", "TagResources", 5, 1, "region", []),
+    ("tagging", "TagResources", 5, 5, "region", []),
     ("ec2", "CreateTags", 10, 100, "region", []),
-    ("dynamodb", "TagResource", 5, 1, "account",
+    ("dynamodb", "TagResource", 5, 5, "account",
      [{"service": "tagging", "op": "TagResources", "per_arn": "arn:aws:dynamodb:"}]),
 ]
 

@@ -3,6 +3,7 @@
 use superwerker_backup_aws::{Refusal, TagStore};
 use superwerker_backup_domain::{Tag, TagSettings};
 
+use crate::pace::Pacer;
 use crate::plan::{state_of, Planned, State};
 use crate::write::Written;
 
@@ -24,10 +25,13 @@ pub enum Guard {
 ///    An explicit deny or a resource policy is never taken for the guard.
 ///
 /// Returns the verdict and the control write's outcome (that resource's tagging is done).
+/// Both writes are paced by `pacer` in `region`: they draw on the service's own quota (DynamoDB's `TagResource`).
 pub async fn probe<S: TagStore>(
     store: &S,
     planned: &[Planned],
     settings: &TagSettings,
+    pacer: &Pacer,
+    region: &str,
 ) -> (Guard, Option<(String, Written)>) {
     let not_proven = |why: String| (Guard::NotProven(why), None);
     let Some(probe) = planned.iter().find(|p| p.state == State::Daily) else {
@@ -42,6 +46,7 @@ pub async fn probe<S: TagStore>(
         Err(e) => return not_proven(format!("probe read failed: {e}")),
     }
     let tag = Tag::new(settings.key.clone(), settings.value.clone());
+    pacer.before_direct_write(probe.resource.kind, region).await;
     match store.add_tag(&probe.resource, &tag).await {
         Ok(()) => return not_proven("probe write allowed: the role has no guard, or DynamoDB ABAC is off".into()),
         Err(e) => match e.refusal() {
@@ -69,6 +74,7 @@ pub async fn probe<S: TagStore>(
         return not_proven("probe refused, but no resource without the key to tell the guard from a denial".into());
     };
     let arn = control.resource.arn.to_string();
+    pacer.before_direct_write(control.resource.kind, region).await;
     let verdict = match store.add_tag(&control.resource, &tag).await {
         Ok(()) => (Guard::Proven, Some((arn, Written::Tagged))),
         Err(e) if e.is_refused() => (

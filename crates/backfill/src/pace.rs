@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use governor::clock::Clock;
 use governor::{Quota as Bucket, RateLimiter};
-use superwerker_backup_domain::quotas::{Quota, Scope, DYNAMODB_TAG_RESOURCE};
+use superwerker_backup_domain::quotas::{Cost, Quota, Scope, DYNAMODB_TAG_RESOURCE};
 use superwerker_backup_domain::ResourceKind;
 
 /// Governor's clock read from tokio's, so that a test with tokio's paused clock paces in virtual time.
@@ -70,6 +70,17 @@ impl Pacer {
         for draw in kind.spec().write_quotas {
             let bucket = self.bucket(draw.quota, region, rates);
             take(&bucket, draw.tokens(resources), draw.quota.burst).await;
+        }
+    }
+
+    /// Waits until one write to one resource through its own service's API (the guard's probe and control writes:
+    /// DynamoDB `TagResource`) conforms to the per-resource quotas the kind's writes draw on, and takes a token of each;
+    /// the Tagging API's per-call quota is not drawn on.
+    pub async fn before_direct_write(&self, kind: ResourceKind, region: &str) {
+        let Some(rates) = self.rates else { return };
+        for draw in kind.spec().write_quotas.iter().filter(|d| d.cost == Cost::Resource) {
+            let bucket = self.bucket(draw.quota, region, rates);
+            take(&bucket, 1, draw.quota.burst).await;
         }
     }
 

@@ -32,15 +32,15 @@ struct Scanned {
 /// Outcome of each write, by ARN.
 pub(crate) type Outcomes = BTreeMap<String, Written>;
 
-/// One (region, kind): its resources and what to do with each. `may_probe`: the run writes, so the guard probe (a
-/// write of an unchanged value) is allowed.
+/// One (region, kind): its resources and what to do with each. `probe_pacer`: the run writes, so the guard probe (a
+/// write of an unchanged value) is allowed, paced by the run's quotas.
 async fn scan_one(
     aws: &Aws,
     region: &str,
     account: &str,
     kind: ResourceKind,
     settings: &TagSettings,
-    may_probe: bool,
+    probe_pacer: Option<&Pacer>,
 ) -> Result<Scanned, AdapterError> {
     let entries = match kind.spec().tags_in {
         TagsIn::Listing => merge(aws.list(kind, region, account).await?, None, settings),
@@ -58,8 +58,8 @@ async fn scan_one(
             ..Scanned::default()
         });
     }
-    let (guard, written) = if may_probe {
-        probe(aws, &entries, settings).await
+    let (guard, written) = if let Some(pacer) = probe_pacer {
+        probe(aws, &entries, settings, pacer, region).await
     } else {
         (Guard::NotProven("dry run: no probe write".into()), None)
     };
@@ -136,7 +136,8 @@ pub(crate) async fn scan_then_tag(
             let (limit, progress, tag, pacer) = (limit.clone(), progress.clone(), tag.clone(), pacer.clone());
             tasks.spawn(async move {
                 let permit = limit.acquire().await;
-                let result = scan_one(&aws, &region, &account, kind, &settings, tag.is_some()).await;
+                let probe_pacer = tag.is_some().then_some(pacer.as_ref());
+                let result = scan_one(&aws, &region, &account, kind, &settings, probe_pacer).await;
                 drop(permit);
                 let mut outcomes = Vec::new();
                 if let (Ok(scanned), Some(tag)) = (&result, &tag) {

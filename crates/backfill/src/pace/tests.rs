@@ -143,3 +143,36 @@ async fn an_override_of_zero_turns_pacing_off_and_another_replaces_dynamodbs_rat
     let waited = t0.elapsed();
     assert!(waited <= Duration::from_millis(400), "20 tables at 50/s: {waited:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_direct_write_draws_on_dynamodbs_quota_only_and_a_batch_after_it_waits_for_its_tokens() {
+    let pacer = Pacer::new(None);
+    // The guard's probe and control writes (DynamoDB TagResource): one table each, 1 / 5 s apart.
+    let t0 = Instant::now();
+    pacer
+        .before_direct_write(ResourceKind::DynamoDbTable, "eu-west-1")
+        .await;
+    pacer
+        .before_direct_write(ResourceKind::DynamoDbTable, "eu-west-1")
+        .await;
+    assert_eq!(
+        t0.elapsed(),
+        Duration::from_millis(200),
+        "the second table waits for its token"
+    );
+    // They took DynamoDB's tokens, not the Tagging API's: a batch of 20 tables now waits 20 / 5 s, its first call
+    // needing no wait of the Tagging API's bucket.
+    let t1 = Instant::now();
+    pacer.before_write(ResourceKind::DynamoDbTable, "eu-west-1", 20).await;
+    let waited = t1.elapsed();
+    assert!(
+        waited >= Duration::from_millis(3_900) && waited <= Duration::from_millis(4_100),
+        "20 tables after two: {waited:?}"
+    );
+    // A kind without a per-resource quota (volumes: EC2 CreateTags per call) has nothing to draw on.
+    let t2 = Instant::now();
+    for _ in 0..50 {
+        pacer.before_direct_write(ResourceKind::EbsVolume, "eu-west-1").await;
+    }
+    assert_eq!(t2.elapsed(), Duration::ZERO);
+}
