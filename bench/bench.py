@@ -308,18 +308,15 @@ def main():
         args.tagger = lambda_binary(args.tagger)
     if args.backfill and args.backfill.endswith(".zip"):
         args.backfill = lambda_binary(args.backfill)
-    if args.quota_only:
-        results = json.loads(Path(args.out).read_text()) if Path(args.out).exists() else {"machine": machine()}
-        results["quota"] = measure_quota(args)
-        Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
-        print(quota_table(results["quota"]))
-        return
-    if args.organization_only:
-        results = json.loads(Path(args.out).read_text()) if Path(args.out).exists() else {"machine": machine()}
-        results["organization"] = measure_organization(args)
-        Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
-        print(organization_table(results["organization"]))
-        return
+    for only, key, measure, show in (("quota_only", "quota", measure_quota, quota_table),
+                                     ("organization_only", "organization", measure_organization, organization_table)):
+        if getattr(args, only):
+            # One measure, merged into the results of the last full run.
+            results = json.loads(Path(args.out).read_text()) if Path(args.out).exists() else {"machine": machine()}
+            results[key] = measure(args)
+            Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+            print(show(results[key]))
+            return
     if args.audit_only:
         print(json.dumps(audit_calls(args.cli, args.resources), indent=2))
         return

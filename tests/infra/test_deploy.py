@@ -277,9 +277,9 @@ class OrganizationRolloutTest(unittest.TestCase):
         produce the state) is forwarded by the member's rule to the central bus (moto delivers cross-account bus
         targets) and matched by the central rule, read through a queue that stands in for the rule's Lambda target
         while the test runs (moto cannot invoke a Lambda target: it fails the PutEvents; the function is tested on its
-        own in tests/tests/alerts_emulator.rs). For the same reason the member's schedule rule loses its target
-        meanwhile: moto matches a rule without an event pattern against every event (AWS runs it on its schedule
-        only)."""
+        own in tests/tests/alerts_emulator.rs). For the same reason the member's schedule rules (the sweep and its
+        tick) lose their targets meanwhile: moto matches a rule without an event pattern against every event (AWS
+        runs it on its schedule only)."""
         home = REGIONS[0]
         member = self.members[0]
         events = boto3.client("events", region_name=home)
@@ -291,8 +291,10 @@ class OrganizationRolloutTest(unittest.TestCase):
         events.remove_targets(**bus, Ids=[function_target["Id"]])
         events.put_targets(**bus, Targets=[{"Id": "probe", "Arn": arn}])
         member_events = in_account(member).client("events", region_name=home)
-        (sweep_target,) = member_events.list_targets_by_rule(Rule="superwerker-backup-sweep")["Targets"]
-        member_events.remove_targets(Rule="superwerker-backup-sweep", Ids=[sweep_target["Id"]])
+        schedules = {}
+        for rule in ("superwerker-backup-sweep", "superwerker-backup-sweep-tick"):
+            (schedules[rule],) = member_events.list_targets_by_rule(Rule=rule)["Targets"]
+            member_events.remove_targets(Rule=rule, Ids=[schedules[rule]["Id"]])
         try:
             fixtures = ROOT / "tests" / "fixtures"
             job = json.loads((fixtures / "backup-events" / "backup-job-failed.aws-docs.json").read_text())
@@ -323,7 +325,8 @@ class OrganizationRolloutTest(unittest.TestCase):
         finally:
             events.remove_targets(**bus, Ids=["probe"])
             events.put_targets(**bus, Targets=[function_target])
-            member_events.put_targets(Rule="superwerker-backup-sweep", Targets=[sweep_target])
+            for rule, target in schedules.items():
+                member_events.put_targets(Rule=rule, Targets=[target])
 
     def test_zz_a_second_run_changes_nothing(self):
         operations = self.cfn.list_stack_set_operations(StackSetName="superwerker-backup")["Summaries"]
