@@ -56,6 +56,11 @@ impl ChainRecord {
         self.running_until_ms != 0 && self.running_until_ms <= now_ms
     }
 
+    /// The chain awaits its next step: the last one ended incomplete, or was cut off.
+    pub fn awaits_next(&self, now_ms: u64) -> bool {
+        self.pending || self.cut_off(now_ms)
+    }
+
     fn running(&self, now_ms: u64) -> bool {
         self.running_until_ms > now_ms
     }
@@ -81,7 +86,7 @@ pub fn decide(trigger: &Trigger, record: Option<&ChainRecord>, now_ms: u64) -> D
             Some(r) if &r.chain == chain => Decision::Skip(format!(
                 "event {chain} already started its sweep (step {} {}): a second delivery starts no second sweep",
                 r.step,
-                if r.pending || r.cut_off(now_ms) {
+                if r.awaits_next(now_ms) {
                     "awaits the next; the tick continues it"
                 } else {
                     "ended it"
@@ -93,11 +98,11 @@ pub fn decide(trigger: &Trigger, record: Option<&ChainRecord>, now_ms: u64) -> D
             },
         },
         Trigger::Continue => match record {
-            Some(r) if (r.pending || r.cut_off(now_ms)) && r.step >= MAX_STEPS => Decision::Skip(format!(
+            Some(r) if r.awaits_next(now_ms) && r.step >= MAX_STEPS => Decision::Skip(format!(
                 "the sweep started by event {} took its {MAX_STEPS} steps: given up, the next daily sweep starts anew",
                 r.chain
             )),
-            Some(r) if r.pending || r.cut_off(now_ms) => Decision::Run {
+            Some(r) if r.awaits_next(now_ms) => Decision::Run {
                 chain: r.chain.clone(),
                 step: r.step + 1,
             },

@@ -49,7 +49,8 @@ pub enum Stepped {
     },
 }
 
-fn now_ms() -> u64 {
+/// Unix milliseconds now (0 before 1970): the chain's clock, and the handler's.
+pub fn epoch_ms_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
@@ -69,7 +70,7 @@ pub async fn step(
         source,
     };
     let seen = table.read().await.map_err(record_error)?;
-    let now = now_ms();
+    let now = epoch_ms_now();
     let (chain, number) = match decide(trigger, seen.as_ref(), now) {
         Decision::Skip(why) => return Ok(Stepped::Skipped(why)),
         Decision::Run { chain, step } => (chain, step),

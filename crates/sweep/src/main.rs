@@ -18,7 +18,7 @@ use superwerker_backup_backfill::BackfillOptions;
 use superwerker_backup_backfill::{run, NoProgress};
 use superwerker_backup_domain::chain::Ending;
 use superwerker_backup_domain::TagSettings;
-use superwerker_backup_sweep::chain::{step, trigger_of, Stepped};
+use superwerker_backup_sweep::chain::{epoch_ms_now, step, trigger_of, Stepped};
 use superwerker_backup_sweep::{
     digest_after, DigestTo, ENV_ALERT_TOPIC_ARN, ENV_DEAD_LETTER_QUEUE_URL, ENV_REPORTS_BUCKET, ENV_REPORTS_OWNER,
     ENV_REPORTS_REGION,
@@ -74,13 +74,6 @@ fn stop_writes_at(deadline: Instant) -> Instant {
     deadline
         .checked_sub(RESERVE_AFTER_WRITES.min(left / 5))
         .unwrap_or(deadline)
-}
-
-fn epoch_ms_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 fn options(payload: Value, settings: &TagSettings, own_region: &str) -> Result<BackfillOptions, String> {
