@@ -29,6 +29,7 @@ from backfill import audit_calls, backfill, emulator_noop
 from common import ACCOUNT, KEY, REGION, ROOT, c7n_dir, c7n_env, client, moto_reset, run_measured
 from organization import organization
 from quota import quota
+from scale import measure_scale, scale_table
 from runtime_api import RuntimeApi, lambda_binary, lambda_env, peak_rss_mb
 
 FIXTURES = ROOT / "tests" / "fixtures" / "cloudtrail"
@@ -248,6 +249,13 @@ def measure_quota(args):
     return out
 
 
+def measure_scale_args(args):
+    sizes = [int(n) for n in args.scale_sizes.split(",")]
+    compare = lambda_binary(args.scale_compare) if args.scale_compare else None
+    return measure_scale(args.backfill, sizes, args.chain_resources, args.chain_deadline,
+                         ROOT / "bench" / "scale.png", compare)
+
+
 def quota_table(q):
     ratio = lambda r: f"{r:.2f}x the floor" if r else "no floor"  # noqa: E731
     return "\n".join([
@@ -296,8 +304,14 @@ def main():
     ap.add_argument("--quota-only", action="store_true",
                     help="only the backfill under AWS's write quotas (needs --backfill), merged into --out")
     ap.add_argument("--quota-resources", type=int, default=10000, help="resources seeded for the quota measure")
+    ap.add_argument("--scale-only", action="store_true",
+                    help="only the scale curve and chain (needs --backfill), merged into --out")
+    ap.add_argument("--scale-sizes", default="1000,10000,30000", help="resources per point of the scale curve")
+    ap.add_argument("--chain-resources", type=int, default=10000, help="resources of the chain measure")
+    ap.add_argument("--chain-deadline", type=int, default=30, help="the chain's compressed invocation deadline, s")
+    ap.add_argument("--scale-compare", help="another backup-backfill build, measured on the same seedings")
     args = ap.parse_args()
-    needs = {"quota_only": ["backfill"], "organization_only": ["cli"], "audit_only": ["cli"], "backfill_only": ["backfill"],
+    needs = {"scale_only": ["backfill"], "quota_only": ["backfill"], "organization_only": ["cli"], "audit_only": ["cli"], "backfill_only": ["backfill"],
              "cold_only": ["tagger"]}
     chosen = [flag for flag in needs if getattr(args, flag)]
     missing = [name for name in (needs[chosen[0]] if chosen else ["tagger", "backfill", "cli"])
@@ -308,7 +322,8 @@ def main():
         args.tagger = lambda_binary(args.tagger)
     if args.backfill and args.backfill.endswith(".zip"):
         args.backfill = lambda_binary(args.backfill)
-    for only, key, measure, show in (("quota_only", "quota", measure_quota, quota_table),
+    for only, key, measure, show in (("scale_only", "scale", measure_scale_args, scale_table),
+                                     ("quota_only", "quota", measure_quota, quota_table),
                                      ("organization_only", "organization", measure_organization, organization_table)):
         if getattr(args, only):
             # One measure, merged into the results of the last full run.
@@ -344,6 +359,7 @@ def main():
     print("   emulator seconds by operation, ours:", json.dumps(results["backfill"]["ours_emulator_seconds_by_operation"]))
     print("   emulator seconds by operation, c7n: ", json.dumps(results["backfill"]["c7n_emulator_seconds_by_operation"]))
     results["quota"] = measure_quota(args)
+    results["scale"] = measure_scale_args(args)
     per_call = emulator_noop()
     results["backfill"]["emulator_noop_ms_per_call"] = round(per_call * 1000, 2)
     results["backfill"]["emulator_noop_s"] = round(per_call * results["backfill"]["ours_calls"], 2)
@@ -358,6 +374,7 @@ def main():
     print()
     print(table(results))
     print(quota_table(results["quota"]))
+    print(scale_table(results["scale"]))
     if "organization" in results:
         print(organization_table(results["organization"]))
     print(f"\nwritten to {args.out} ({results['bench_seconds']} s)")

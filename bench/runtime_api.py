@@ -17,7 +17,8 @@ from common import ACCOUNT, PROXY, REGION
 class RuntimeApi:
     """Serves queued events to one Lambda process over the Runtime API and records each answer."""
 
-    def __init__(self):
+    def __init__(self, deadline_s=900):
+        """`deadline_s`: each invocation's deadline from its delivery (Lambda's `Timeout`, at most 900 s)."""
         self.events = queue.Queue()
         self.answers = {}
         self.answered = threading.Condition()
@@ -51,7 +52,7 @@ class RuntimeApi:
                     api.first_next = time.perf_counter()
                 request_id, event = api.events.get()
                 body = json.dumps(event).encode()
-                deadline = int((time.time() + 900) * 1000)
+                deadline = int((time.time() + deadline_s) * 1000)
                 self._reply(200, body, {
                     "Content-Type": "application/json",
                     "Lambda-Runtime-Aws-Request-Id": request_id,

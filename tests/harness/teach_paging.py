@@ -2,8 +2,8 @@
 
 Without this, neither a memory bound per page nor a count of calls "at AWS page sizes" means anything here
 (issue: scale). Each rule below cites the API reference text in botocore's service models; the listings not named
-here already page as AWS documents (DynamoDB `ListTables` 100 by default, RDS `DescribeDBInstances` /
-`DescribeDBClusters` `MaxRecords` 20 to 100, default 100), which `test_teach_paging.py` checks too.
+here already page as AWS documents (DynamoDB `ListTables` 100 by default, RDS `DescribeDBInstances` `MaxRecords` 20
+to 100, default 100), which `test_teach_paging.py` checks too.
 
 - EC2 `DescribeVolumes`: moto ignores `MaxResults` and answers every volume at once. AWS: "The maximum number of
   items to return for this request. To get the next page of items, make another request with the token returned in
@@ -16,16 +16,24 @@ here already page as AWS documents (DynamoDB `ListTables` 100 by default, RDS `D
   100. Taught: no tag limit unless `TagsPerPage` is given; with it, a page holds up to that many tags.
 - EFS `DescribeFileSystems`: moto pages by 10 when `MaxItems` is not given. AWS: "This number is automatically set to
   100. The response is paginated at 100 per page if you have more than 100 file systems."
+- RDS `DescribeDBClusters`: moto ignores `MaxRecords` and `Marker` and answers every cluster at once (and computes each
+  cluster's members over every DB instance, so 5,000 clusters beside 10,000 instances took over a minute per call).
+  AWS: `MaxRecords` "The maximum number of records to include in the response. If more records exist than the
+  specified MaxRecords value, a pagination token called a marker is included in the response ... Default: 100.
+  Constraints: Minimum 20, maximum 100." Taught: a page of at most `MaxRecords` (default 100) clusters in identifier
+  order, and a `Marker` (the last identifier answered) while more are left.
 """
 import sys
 
 from moto.core.responses import ActionResult
 from moto.ec2.responses.elastic_block_store import ElasticBlockStore
 from moto.efs.responses import EFSResponse
+from moto.rds.responses import RDSResponse
 from moto.resourcegroupstaggingapi.exceptions import ResourceGroupsTaggingAPIError
 from moto.resourcegroupstaggingapi.responses import ResourceGroupsTaggingAPIResponse
 
 EFS_DEFAULT_MAX_ITEMS = 100
+RDS_DEFAULT_MAX_RECORDS = 100
 _describe_volumes = ElasticBlockStore.describe_volumes
 _describe_file_systems = EFSResponse.describe_file_systems
 
@@ -76,6 +84,23 @@ def describe_file_systems(self):
     return _describe_file_systems(self)
 
 
+def describe_db_clusters(self):
+    filters = {f["Name"]: f["Values"] for f in self.params.get("Filters", [])}
+    clusters = self.backend.describe_db_clusters(
+        db_cluster_identifier=self.params.get("DBClusterIdentifier"), filters=filters
+    )
+    clusters = sorted(clusters, key=lambda c: c.db_cluster_identifier)
+    marker = self.params.get("Marker")
+    if marker:
+        clusters = [c for c in clusters if c.db_cluster_identifier > marker]
+    page = clusters[: int(self.params.get("MaxRecords") or RDS_DEFAULT_MAX_RECORDS)]
+    result = {"DBClusters": page}
+    if len(page) < len(clusters):
+        result["Marker"] = page[-1].db_cluster_identifier
+    return ActionResult(result)
+
+
 ElasticBlockStore.describe_volumes = describe_volumes
+RDSResponse.describe_db_clusters = describe_db_clusters
 ResourceGroupsTaggingAPIResponse.get_resources = get_resources
 EFSResponse.describe_file_systems = describe_file_systems

@@ -102,6 +102,20 @@ class PagesAsAwsDocuments(unittest.TestCase):
             pages(rds.describe_db_instances, "DBInstances", "Marker", "Marker", MaxRecords=100), [100, 30]
         )
 
+    @mock_aws
+    def test_db_clusters_page_by_max_records(self):
+        rds = boto3.client("rds", region_name=REGION)
+        for i in range(130):
+            rds.create_db_cluster(DBClusterIdentifier=f"c{i:03}", Engine="aurora-postgresql", MasterUsername="u",
+                                  MasterUserPassword="password1")
+        self.assertEqual(pages(rds.describe_db_clusters, "DBClusters", "Marker", "Marker", MaxRecords=100), [100, 30])
+        self.assertEqual(pages(rds.describe_db_clusters, "DBClusters", "Marker", "Marker", MaxRecords=20)[:2], [20, 20])
+        seen = [c["DBClusterIdentifier"] for page in rds.get_paginator("describe_db_clusters").paginate()
+                for c in page["DBClusters"]]
+        self.assertEqual(sorted(seen), [f"c{i:03}" for i in range(130)], "every cluster once")
+        one = rds.describe_db_clusters(DBClusterIdentifier="c007")["DBClusters"]
+        self.assertEqual([c["DBClusterIdentifier"] for c in one], ["c007"])
+
 
 if __name__ == "__main__":
     unittest.main()

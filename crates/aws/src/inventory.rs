@@ -58,11 +58,33 @@ impl Found {
     }
 }
 
-/// Every page of a paginated listing, each turned into [`Found`] entries by `found`.
+/// Which tags a listing keeps of each resource it found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum KeepTags {
+    /// Every tag (the audit: a backup plan's selection may match any tag).
+    #[default]
+    All,
+    /// Only the tags that can change the decision for this key (`superwerker_backup_domain::decides`), dropped as
+    /// each page is read: the sweep's memory then does not grow with the tags resources carry (up to 50 each).
+    Deciding(String),
+}
+
+impl KeepTags {
+    pub(crate) fn trim(&self, tags: &mut Vec<Tag>) {
+        if let KeepTags::Deciding(key) = self {
+            tags.retain(|t| superwerker_backup_domain::decides(key, &t.key));
+            tags.shrink_to_fit();
+        }
+    }
+}
+
+/// Every page of a paginated listing, each turned into [`Found`] entries by `found`, their tags trimmed by `keep`
+/// page by page.
 pub(crate) async fn found_in_pages<O, E>(
     mut pages: PaginationStream<Result<O, SdkError<E, HttpResponse>>>,
     operation: &'static str,
     region: &str,
+    keep: &KeepTags,
     mut found: impl FnMut(&O, &mut Vec<Found>) -> Result<(), AdapterError>,
 ) -> Result<Vec<Found>, AdapterError>
 where
@@ -71,7 +93,13 @@ where
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| AdapterError::from_sdk(operation, region, e))?;
+        let start = out.len();
         found(&page, &mut out)?;
+        for f in &mut out[start..] {
+            if let Some(tags) = f.tags.as_mut() {
+                keep.trim(tags);
+            }
+        }
     }
     Ok(out)
 }

@@ -24,6 +24,6 @@ pub mod trails;
 
 pub use counter::CallCounter;
 pub use error::{AdapterError, ErrorKind, Refusal};
-pub use inventory::Found;
+pub use inventory::{Found, KeepTags};
 pub use services::ec2_launches::{AttachedVolume, AttachedVolumes};
 pub use store::{value_set_meanwhile, Aws, InstanceVolumes, TagStore};

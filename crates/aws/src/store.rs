@@ -15,7 +15,7 @@ use crate::backup::Backup;
 use crate::config::{client, in_region};
 use crate::counter::CallCounter;
 use crate::error::AdapterError;
-use crate::inventory::Found;
+use crate::inventory::{Found, KeepTags};
 use crate::organizations::Organizations;
 use crate::services::ec2_launches::AttachedVolumes;
 use crate::services::RegionServices;
@@ -201,18 +201,25 @@ impl Aws {
         self.services(&home).ec2.enabled_regions().await
     }
 
-    /// Every resource of `kind` in `region`.
-    pub async fn list(&self, kind: ResourceKind, region: &str, account: &str) -> Result<Vec<Found>, AdapterError> {
-        self.services(region).list(kind, region, account).await
+    /// Every resource of `kind` in `region`, with the tags `keep` keeps.
+    pub async fn list(
+        &self,
+        kind: ResourceKind,
+        region: &str,
+        account: &str,
+        keep: &KeepTags,
+    ) -> Result<Vec<Found>, AdapterError> {
+        self.services(region).list(kind, region, account, keep).await
     }
 
-    /// The tags the Tagging API's index holds for every resource of `kind` in `region`, by ARN.
+    /// The tags the Tagging API's index holds for every resource of `kind` in `region` (those `keep` keeps), by ARN.
     pub async fn indexed_tags(
         &self,
         kind: ResourceKind,
         region: &str,
+        keep: &KeepTags,
     ) -> Result<HashMap<String, Vec<Tag>>, AdapterError> {
-        self.services(region).tagging.tags_by_type(kind.label()).await
+        self.services(region).tagging.tags_by_type(kind.label(), keep).await
     }
 
     /// Writes `tag` to many resources of one kind in `region` the way the kind's row says (`bulk_write`, `batch`);

@@ -12,6 +12,7 @@ use aws_sdk_fsx::types::{
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use aws_smithy_types::error::ErrorMetadata;
 use superwerker_backup_aws::services::fsx::Fsx;
+use superwerker_backup_aws::KeepTags;
 use superwerker_backup_domain::{ResourceKind, ResourceRef};
 
 const ACCOUNT: &str = "123456789012";
@@ -69,7 +70,7 @@ async fn the_listing_tells_what_aws_backup_cannot_protect() {
             .build()
     });
     let fsx = Fsx::new(mock_client!(aws_sdk_fsx, RuleMode::MatchAny, [&rule]));
-    let found = fsx.list(REGION, ACCOUNT).await.unwrap();
+    let found = fsx.list(REGION, ACCOUNT, &KeepTags::All).await.unwrap();
     let verdicts: Vec<(String, Option<&str>)> = found
         .iter()
         .map(|f| {
@@ -116,4 +117,54 @@ async fn an_unknown_file_system_is_not_found_not_a_failure() {
     .unwrap();
     let err = fsx.read_tags(&resource).await.unwrap_err();
     assert!(err.is_not_found(), "{err}");
+}
+
+/// The sweep keeps only the tags that decide (our key, in any case) of what it lists; the audit keeps all. The answer
+/// is built from the `DescribeFileSystems` shape (a `Tags` list per file system), which moto would answer the same way.
+#[tokio::test]
+async fn a_listing_for_deciding_keeps_only_our_key_in_any_case() {
+    let tagged = |id: &str, tags: &[(&str, &str)]| {
+        FileSystem::builder()
+            .file_system_id(id)
+            .file_system_type(FileSystemType::Windows)
+            .resource_arn(format!("arn:aws:fsx:{REGION}:{ACCOUNT}:file-system/{id}"))
+            .set_tags(Some(
+                tags.iter()
+                    .map(|(k, v)| Tag::builder().key(*k).value(*v).build())
+                    .collect(),
+            ))
+            .build()
+    };
+    let rule = mock!(aws_sdk_fsx::Client::describe_file_systems).then_output(move || {
+        DescribeFileSystemsOutput::builder()
+            .file_systems(tagged(
+                "fs-0000000000000001a",
+                &[("team", "hpc"), ("superwerker:backup", "none"), ("cost", "1")],
+            ))
+            .file_systems(tagged(
+                "fs-0000000000000001b",
+                &[("Superwerker:Backup", "daily"), ("env", "prod")],
+            ))
+            .file_systems(tagged("fs-0000000000000001c", &[("env", "prod")]))
+            .build()
+    });
+    let fsx = Fsx::new(mock_client!(aws_sdk_fsx, RuleMode::MatchAny, [&rule]));
+    let keys = |found: &[superwerker_backup_aws::Found]| -> Vec<Vec<String>> {
+        found
+            .iter()
+            .map(|f| f.tags.as_ref().unwrap().iter().map(|t| t.key.clone()).collect())
+            .collect()
+    };
+    let deciding = KeepTags::Deciding("superwerker:backup".into());
+    let trimmed = fsx.list(REGION, ACCOUNT, &deciding).await.unwrap();
+    assert_eq!(
+        keys(&trimmed),
+        vec![
+            vec!["superwerker:backup".to_owned()],
+            vec!["Superwerker:Backup".to_owned()],
+            vec![]
+        ]
+    );
+    let all = fsx.list(REGION, ACCOUNT, &KeepTags::All).await.unwrap();
+    assert_eq!(keys(&all).iter().map(Vec::len).collect::<Vec<_>>(), vec![3, 2, 1]);
 }

@@ -17,7 +17,7 @@ pub mod write;
 use std::sync::Arc;
 use std::time::Instant;
 
-use superwerker_backup_aws::{AdapterError, Aws};
+use superwerker_backup_aws::{AdapterError, Aws, KeepTags};
 use superwerker_backup_domain::{ResourceKind, Tag, TagSettings};
 use thiserror::Error;
 
@@ -86,7 +86,8 @@ pub fn regions(aws: &Aws, opts: &BackfillOptions) -> Result<Vec<String>, Backfil
         .ok_or_else(|| BackfillError::Config("no AWS region configured (set AWS_REGION or pass regions)".into()))
 }
 
-/// Lists every resource in every region and decides; writes nothing.
+/// Lists every resource in every region and decides; writes nothing. Each entry keeps all its tags (the audit matches
+/// backup selections on any of them).
 pub async fn scan(
     aws: &Aws,
     opts: &BackfillOptions,
@@ -94,7 +95,7 @@ pub async fn scan(
     progress: Arc<dyn Progress>,
 ) -> Result<Plan, BackfillError> {
     Ok(
-        scan::scan_then_tag(aws, opts, regions(aws, opts)?, account, progress, None)
+        scan::scan_then_tag(aws, opts, regions(aws, opts)?, account, progress, None, KeepTags::All)
             .await?
             .0,
     )
@@ -132,13 +133,15 @@ pub async fn apply(aws: &Aws, opts: &BackfillOptions, plan: Plan, progress: Arc<
     Report::from_plan(&opts.settings, opts.dry_run, plan, &outcomes)
 }
 
-/// Scan and tag (each kind as soon as its scan is done); the report includes every API call made.
+/// Scan and tag (each kind as soon as its scan is done); the report includes every API call made. Only the tags that
+/// decide are kept of what is listed (`KeepTags::Deciding`): the report needs no other.
 pub async fn run(aws: &Aws, opts: &BackfillOptions, progress: Arc<dyn Progress>) -> Result<Report, BackfillError> {
     let started = Instant::now();
     let before = aws.calls().snapshot();
     let account = aws.caller_account().await?;
     let tag = (!opts.dry_run).then(|| Tag::new(opts.settings.key.clone(), opts.settings.value.clone()));
-    let (plan, outcomes) = scan::scan_then_tag(aws, opts, regions(aws, opts)?, &account, progress, tag).await?;
+    let keep = KeepTags::Deciding(opts.settings.key.clone());
+    let (plan, outcomes) = scan::scan_then_tag(aws, opts, regions(aws, opts)?, &account, progress, tag, keep).await?;
     let mut report = Report::from_plan(&opts.settings, opts.dry_run, plan, &outcomes);
     for (op, n) in aws.calls().snapshot() {
         let n = n - before.get(&op).copied().unwrap_or(0);

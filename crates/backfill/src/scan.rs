@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use superwerker_backup_aws::{AdapterError, Aws, TagStore};
+use superwerker_backup_aws::{AdapterError, Aws, KeepTags, TagStore};
 use superwerker_backup_domain::{ResourceKind, ResourceRef, Tag, TagSettings, TagsIn};
 use tokio::sync::Semaphore;
 
@@ -41,11 +41,15 @@ async fn scan_one(
     kind: ResourceKind,
     settings: &TagSettings,
     probe_pacer: Option<&Pacer>,
+    keep: &KeepTags,
 ) -> Result<Scanned, AdapterError> {
     let entries = match kind.spec().tags_in {
-        TagsIn::Listing => merge(aws.list(kind, region, account).await?, None, settings),
+        TagsIn::Listing => merge(aws.list(kind, region, account, keep).await?, None, settings),
         TagsIn::TaggingIndex => {
-            let (found, index) = tokio::join!(aws.list(kind, region, account), aws.indexed_tags(kind, region));
+            let (found, index) = tokio::join!(
+                aws.list(kind, region, account, keep),
+                aws.indexed_tags(kind, region, keep)
+            );
             merge(found?, Some(&index?), settings)
         }
     };
@@ -116,7 +120,7 @@ async fn confirm(aws: &Aws, scanned: &mut Scanned, to_confirm: Vec<usize>, setti
 
 /// Scans every (region, kind) — a few at once — and, with `tag`, tags each kind's untagged resources as soon as its
 /// scan is done. A listing holds a concurrency slot while it runs, a write only for each call: a write waiting on its
-/// quota holds none.
+/// quota holds none. The plan's entries carry the tags `keep` keeps.
 pub(crate) async fn scan_then_tag(
     aws: &Aws,
     opts: &BackfillOptions,
@@ -124,6 +128,7 @@ pub(crate) async fn scan_then_tag(
     account: &str,
     progress: Arc<dyn Progress>,
     tag: Option<Tag>,
+    keep: KeepTags,
 ) -> Result<(Plan, Outcomes), BackfillError> {
     let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
     let pacer = Arc::new(Pacer::new(opts.rate_override));
@@ -134,10 +139,11 @@ pub(crate) async fn scan_then_tag(
             let (aws, region, account, settings) =
                 (aws.clone(), region.clone(), account.to_owned(), opts.settings.clone());
             let (limit, progress, tag, pacer) = (limit.clone(), progress.clone(), tag.clone(), pacer.clone());
+            let keep = keep.clone();
             tasks.spawn(async move {
                 let permit = limit.acquire().await;
                 let probe_pacer = tag.is_some().then_some(pacer.as_ref());
-                let result = scan_one(&aws, &region, &account, kind, &settings, probe_pacer).await;
+                let result = scan_one(&aws, &region, &account, kind, &settings, probe_pacer, &keep).await;
                 drop(permit);
                 let mut outcomes = Vec::new();
                 if let (Ok(scanned), Some(tag)) = (&result, &tag) {

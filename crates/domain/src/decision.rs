@@ -44,9 +44,40 @@ pub fn decide(settings: &TagSettings, current: &[Tag]) -> TagDecision {
     }
 }
 
+/// Whether a tag with `key` can change [`decide`]'s answer for `our_key`: only our key, in any letter case (the case
+/// conflict). A sweep that only decides keeps no other tag of what it lists (memory at scale; issue: scale).
+pub fn decides(our_key: &str, key: &str) -> bool {
+    key.eq_ignore_ascii_case(our_key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_tags_that_decides_keeps_change_the_decision() {
+        let s = TagSettings::default();
+        let sets: Vec<Vec<Tag>> = vec![
+            vec![],
+            vec![Tag::new("team", "a"), Tag::new("env", "prod")],
+            vec![Tag::new("team", "a"), Tag::new("superwerker:backup", "none")],
+            vec![Tag::new("Superwerker:Backup", "daily"), Tag::new("x", "y")],
+            vec![
+                Tag::new("SUPERWERKER:BACKUP", "weekly"),
+                Tag::new("superwerker:backup", ""),
+            ],
+            vec![
+                Tag::new("superwerker:backup2", "daily"),
+                Tag::new("superwerker", "backup"),
+            ],
+        ];
+        for tags in sets {
+            let kept: Vec<Tag> = tags.iter().filter(|t| decides(&s.key, &t.key)).cloned().collect();
+            assert_eq!(decide(&s, &kept), decide(&s, &tags), "{tags:?}");
+        }
+        assert!(decides("superwerker:backup", "SuperWerker:BACKUP"));
+        assert!(!decides("superwerker:backup", "superwerker:backup "));
+    }
 
     #[test]
     fn adds_when_absent() {

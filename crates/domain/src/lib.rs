@@ -25,7 +25,7 @@ pub mod unprotectable;
 
 pub use arn::{partition_for_region, Arn, ArnError};
 pub use catalog::{handled_event, Effect, HandledEvent, InstancesAt, HANDLED_EVENTS};
-pub use decision::{decide, TagDecision};
+pub use decision::{decide, decides, TagDecision};
 pub use event::{
     classify, Classification, EventError, EventScope, InstanceRef, ResourceRef, SkipReason, CLOUDTRAIL_DETAIL_TYPE,
 };

@@ -4,7 +4,7 @@ use aws_sdk_dynamodb::Client;
 use superwerker_backup_domain::{ResourceKind, ResourceRef, Tag};
 
 use crate::error::{AdapterError, ErrorKind};
-use crate::inventory::{found_in_pages, reference, Found};
+use crate::inventory::{found_in_pages, reference, Found, KeepTags};
 
 /// IAM actions, by who calls them.
 pub(crate) const TAGGER_ACTIONS: &[&str] = &["dynamodb:ListTagsOfResource", "dynamodb:TagResource"];
@@ -65,9 +65,9 @@ impl DynamoDb {
     }
 
     /// `ListTables` pages: names only, no tags (they come from the Tagging API's index, see the backfill).
-    pub async fn list(&self, region: &str, account: &str) -> Result<Vec<Found>, AdapterError> {
+    pub async fn list(&self, region: &str, account: &str, keep: &KeepTags) -> Result<Vec<Found>, AdapterError> {
         let pages = self.client.list_tables().limit(100).into_paginator().send();
-        found_in_pages(pages, "DynamoDB.ListTables", region, |page, out| {
+        found_in_pages(pages, "DynamoDB.ListTables", region, keep, |page, out| {
             for name in page.table_names() {
                 let resource = reference(ResourceKind::DynamoDbTable, region, account, name)?;
                 out.push(Found::new(resource, None));

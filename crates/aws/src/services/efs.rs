@@ -4,7 +4,7 @@ use aws_sdk_efs::Client;
 use superwerker_backup_domain::{ResourceKind, ResourceRef, Tag};
 
 use crate::error::{AdapterError, ErrorKind};
-use crate::inventory::{found_in_pages, reference, the_one, Found};
+use crate::inventory::{found_in_pages, reference, the_one, Found, KeepTags};
 
 /// IAM actions, by who calls them. The backfill tags through `tag:TagResources`, which acts with the caller's
 /// `elasticfilesystem:TagResource`.
@@ -59,14 +59,14 @@ impl Efs {
     }
 
     /// `DescribeFileSystems` pages (100 per page, the API's maximum); tags come with each file system.
-    pub async fn list(&self, region: &str, account: &str) -> Result<Vec<Found>, AdapterError> {
+    pub async fn list(&self, region: &str, account: &str, keep: &KeepTags) -> Result<Vec<Found>, AdapterError> {
         let pages = self
             .client
             .describe_file_systems()
             .max_items(100)
             .into_paginator()
             .send();
-        found_in_pages(pages, "EFS.DescribeFileSystems", region, |page, out| {
+        found_in_pages(pages, "EFS.DescribeFileSystems", region, keep, |page, out| {
             for fs in page.file_systems() {
                 out.push(Found::new(
                     reference(ResourceKind::EfsFileSystem, region, account, fs.file_system_id())?,

@@ -8,7 +8,7 @@ use superwerker_backup_domain::kinds::{FSX_DATA_REPOSITORY, FSX_DEPLOYMENT_TYPE,
 use superwerker_backup_domain::{ResourceKind, ResourceRef, Tag};
 
 use crate::error::AdapterError;
-use crate::inventory::{found_in_pages, reference, the_one, Found};
+use crate::inventory::{found_in_pages, reference, the_one, Found, KeepTags};
 
 /// IAM actions, by who calls them. The backfill tags through `tag:TagResources`, which acts with the caller's
 /// `fsx:TagResource`.
@@ -67,9 +67,9 @@ impl Fsx {
 
     /// `DescribeFileSystems` pages (the SDK's paginator; FSx documents no page size), with tags and the attributes
     /// the kind's `unprotectable` rules test.
-    pub async fn list(&self, region: &str, account: &str) -> Result<Vec<Found>, AdapterError> {
+    pub async fn list(&self, region: &str, account: &str, keep: &KeepTags) -> Result<Vec<Found>, AdapterError> {
         let pages = self.client.describe_file_systems().into_paginator().send();
-        found_in_pages(pages, "FSx.DescribeFileSystems", region, |page, out| {
+        found_in_pages(pages, "FSx.DescribeFileSystems", region, keep, |page, out| {
             for fs in page.file_systems() {
                 let id = fs.file_system_id().unwrap_or_default();
                 let lustre = fs.lustre_configuration();

@@ -14,7 +14,7 @@ use superwerker_backup_domain::{ResourceKind, ResourceRef, Service, Tag};
 
 use crate::config::client;
 use crate::error::AdapterError;
-use crate::inventory::Found;
+use crate::inventory::{Found, KeepTags};
 use crate::CallCounter;
 
 /// The service adapters of one region.
@@ -67,14 +67,15 @@ impl RegionServices {
         kind: ResourceKind,
         region: &str,
         account: &str,
+        keep: &KeepTags,
     ) -> Result<Vec<Found>, AdapterError> {
         match kind {
-            ResourceKind::DynamoDbTable => self.dynamodb.list(region, account).await,
-            ResourceKind::EbsVolume => self.ec2.list(region, account).await,
-            ResourceKind::RdsDbInstance => self.rds.list_instances(region).await,
-            ResourceKind::RdsDbCluster => self.rds.list_clusters(region).await,
-            ResourceKind::EfsFileSystem => self.efs.list(region, account).await,
-            ResourceKind::FsxFileSystem => self.fsx.list(region, account).await,
+            ResourceKind::DynamoDbTable => self.dynamodb.list(region, account, keep).await,
+            ResourceKind::EbsVolume => self.ec2.list(region, account, keep).await,
+            ResourceKind::RdsDbInstance => self.rds.list_instances(region, keep).await,
+            ResourceKind::RdsDbCluster => self.rds.list_clusters(region, keep).await,
+            ResourceKind::EfsFileSystem => self.efs.list(region, account, keep).await,
+            ResourceKind::FsxFileSystem => self.fsx.list(region, account, keep).await,
         }
     }
 }

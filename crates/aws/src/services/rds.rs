@@ -6,7 +6,7 @@ use superwerker_backup_domain::kinds::RDS_CLUSTER_MEMBER;
 use superwerker_backup_domain::{ResourceKind, ResourceRef, Tag};
 
 use crate::error::AdapterError;
-use crate::inventory::{found_in_pages, reference_from_arn, Found};
+use crate::inventory::{found_in_pages, reference_from_arn, Found, KeepTags};
 
 /// IAM actions, by who calls them. The backfill tags through `tag:TagResources`, which acts with the caller's
 /// `rds:AddTagsToResource`; it reads a resource again with `ListTagsForResource` after a refused write.
@@ -74,14 +74,14 @@ impl Rds {
     }
 
     /// `DescribeDBInstances` pages (100 per page, the API's maximum).
-    pub async fn list_instances(&self, region: &str) -> Result<Vec<Found>, AdapterError> {
+    pub async fn list_instances(&self, region: &str, keep: &KeepTags) -> Result<Vec<Found>, AdapterError> {
         let pages = self
             .client
             .describe_db_instances()
             .max_records(100)
             .into_paginator()
             .send();
-        found_in_pages(pages, "RDS.DescribeDBInstances", region, |page, out| {
+        found_in_pages(pages, "RDS.DescribeDBInstances", region, keep, |page, out| {
             for db in page.db_instances() {
                 let arn = db.db_instance_arn();
                 let instance = found(ResourceKind::RdsDbInstance, arn, db.tag_list())?;
@@ -93,14 +93,14 @@ impl Rds {
     }
 
     /// `DescribeDBClusters` pages (100 per page).
-    pub async fn list_clusters(&self, region: &str) -> Result<Vec<Found>, AdapterError> {
+    pub async fn list_clusters(&self, region: &str, keep: &KeepTags) -> Result<Vec<Found>, AdapterError> {
         let pages = self
             .client
             .describe_db_clusters()
             .max_records(100)
             .into_paginator()
             .send();
-        found_in_pages(pages, "RDS.DescribeDBClusters", region, |page, out| {
+        found_in_pages(pages, "RDS.DescribeDBClusters", region, keep, |page, out| {
             for cluster in page.db_clusters() {
                 out.extend(found(
                     ResourceKind::RdsDbCluster,

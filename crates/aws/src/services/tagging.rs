@@ -7,6 +7,7 @@ use aws_sdk_resourcegroupstagging::Client;
 use superwerker_backup_domain::Tag;
 
 use crate::error::{AdapterError, ErrorKind};
+use crate::inventory::KeepTags;
 
 pub(crate) const BACKFILL_ACTIONS: &[&str] = &["tag:GetResources", "tag:TagResources"];
 
@@ -32,7 +33,11 @@ impl Tagging {
     /// holds only resources that have (or had) tags, so the pages grow with the tagged resources, never with the
     /// untagged ones; a resource absent here has no tags — or was tagged so recently that the index has not caught
     /// up: confirm before writing (see the backfill).
-    pub async fn tags_by_type(&self, resource_type: &str) -> Result<HashMap<String, Vec<Tag>>, AdapterError> {
+    pub async fn tags_by_type(
+        &self,
+        resource_type: &str,
+        keep: &KeepTags,
+    ) -> Result<HashMap<String, Vec<Tag>>, AdapterError> {
         let mut out = HashMap::new();
         let mut pages = self
             .client
@@ -45,7 +50,8 @@ impl Tagging {
             let page = page.map_err(|e| AdapterError::from_sdk("Tagging.GetResources", resource_type, e))?;
             for mapping in page.resource_tag_mapping_list() {
                 if let Some(arn) = mapping.resource_arn() {
-                    let tags = mapping.tags().iter().map(|t| Tag::new(t.key(), t.value())).collect();
+                    let mut tags = mapping.tags().iter().map(|t| Tag::new(t.key(), t.value())).collect();
+                    keep.trim(&mut tags);
                     out.insert(arn.to_owned(), tags);
                 }
             }
